@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Side-by-side baseline for the guichet triage corpus.
+
+Trains TF-IDF (word 1-2 grams + char_wb 2-5 grams, joined with a
+FeatureUnion, sublinear_tf) + LinearSVC on train.jsonl and scores it on
+test.jsonl. Prints per-class precision/recall/F1, macro-F1 overall and per
+language, urgent recall per language, and prediction throughput.
+
+This is a benchmark script, not a CI step. It needs scikit-learn:
+    pip install scikit-learn
+Usage:
+    python3 benches/baseline.py [--train PATH] [--test PATH]
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import classification_report, f1_score, recall_score
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+# Default corpus location, resolved relative to this script (benches/ -> data/corpus/).
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+LABELS = ["urgent", "info", "complaint"]
+
+
+def load(path: Path):
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    return rows
+
+
+def build_model() -> Pipeline:
+    features = FeatureUnion([
+        ("word", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                                 lowercase=True, strip_accents=None)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                 lowercase=True)),
+    ])
+    return Pipeline([("features", features), ("svm", LinearSVC(C=1.0, random_state=0))])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="TF-IDF + LinearSVC baseline for guichet")
+    ap.add_argument("--train", type=Path, default=CORPUS / "train.jsonl")
+    ap.add_argument("--test", type=Path, default=CORPUS / "test.jsonl")
+    ap.add_argument("--min-seconds", type=float, default=1.0,
+                    help="minimum wall time for the throughput measurement")
+    args = ap.parse_args()
+
+    train, test = load(args.train), load(args.test)
+    x_train = [r["text"] for r in train]
+    y_train = [r["label"] for r in train]
+    x_test = [r["text"] for r in test]
+    y_test = [r["label"] for r in test]
+    langs = [r["lang"] for r in test]
+
+    print(f"train: {len(train)} messages ({args.train})")
+    print(f"test:  {len(test)} messages ({args.test})")
+
+    model = build_model()
+    t0 = time.perf_counter()
+    model.fit(x_train, y_train)
+    print(f"fit time: {time.perf_counter() - t0:.2f} s\n")
+
+    pred = list(model.predict(x_test))
+
+    print("Per-class scores (test, all languages):")
+    print(classification_report(y_test, pred, labels=LABELS, digits=3, zero_division=0))
+
+    macro = f1_score(y_test, pred, labels=LABELS, average="macro", zero_division=0)
+    print(f"macro-F1 overall: {macro:.3f}")
+    for lang in ("fr", "en"):
+        idx = [i for i, l in enumerate(langs) if l == lang]
+        yt = [y_test[i] for i in idx]
+        yp = [pred[i] for i in idx]
+        m = f1_score(yt, yp, labels=LABELS, average="macro", zero_division=0)
+        ur = recall_score(yt, yp, labels=["urgent"], average=None, zero_division=0)[0]
+        n_urg = sum(1 for y in yt if y == "urgent")
+        missed = sum(1 for a, b in zip(yt, yp) if a == "urgent" and b != "urgent")
+        print(f"macro-F1 {lang}: {m:.3f}  (n={len(idx)})   "
+              f"urgent recall {lang}: {ur:.3f}  ({n_urg - missed}/{n_urg}, missed {missed})")
+
+    # Missed urgents are the costliest error: list them.
+    missed = [(x, p, l) for x, y, p, l in zip(x_test, y_test, pred, langs) if y == "urgent" and p != "urgent"]
+    if missed:
+        print("\nMissed urgents (text -> predicted):")
+        for x, p, l in missed:
+            print(f"  [{l}] {x!r} -> {p}")
+
+    # Throughput: time predict() over the whole test set, repeated until the
+    # measurement lasts at least --min-seconds.
+    model.predict(x_test)  # warm-up
+    reps, elapsed = 0, 0.0
+    t0 = time.perf_counter()
+    while elapsed < args.min_seconds:
+        model.predict(x_test)
+        reps += 1
+        elapsed = time.perf_counter() - t0
+    n = reps * len(x_test)
+    print(f"\nprediction throughput: {n / elapsed:,.0f} messages/s "
+          f"({reps} passes x {len(x_test)} messages in {elapsed:.2f} s, batch predict, 1 process)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+//! # guichet
+//!
+//! A bot attached to a city's private-message inbox: it acknowledges every message,
+//! classifies it (urgent, info, complaint), forwards what needs follow-up to customer service
+//! and tracks each thread against its response-time target.
+//!
+//! # Layout
+//!
+//! - [`domain`] — the pure core: messages, threads and their state machine, categories, the
+//!   business calendar and the SLA clock. No I/O; `now` is a parameter.
+//! - [`classify`] — the bilingual classifier and moderation. Pure.
+//! - [`responses`] — the citizen-facing templates (French and English) and the FAQ.
+//! - [`store`] — the only module that knows sled: threads, messages, indexes, audit log.
+//! - [`pipeline`] — what happens to a message and to a thread when staff act.
+//! - [`staff`] — the views of threads that agents and the coordinator read.
+//! - [`watcher`] — the background task that records at-risk and overdue transitions.
+//! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's callback.
+//! - [`config`] — layered settings, validated at start-up.
+//! - [`server`] — assembles the above and serves; shared by `main` and the tests.
+//! - [`cli`] — the `guichet` command line.
+
+pub mod adapters;
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod metrics;
+pub mod pipeline;
+pub mod responses;
+pub mod server;
+pub mod staff;
+pub mod store;
+pub mod watcher;
+
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,647 @@
+//! The triage pipeline: what happens to a citizen's message, and to a thread when staff act.
+//!
+//! For a message: dedupe → flood check → open or join the thread → classify → moderate →
+//! acknowledge once per thread → forward when follow-up is needed → schedule the SLA clock,
+//! all written in one atomic batch and flushed before the caller is answered. Adapters call
+//! [`Pipeline::receive`] and turn the returned [`Outcome`] into platform replies; they never
+//! see the store. One sender's messages are handled one at a time (striped locks), so that
+//! two deliveries racing cannot open two threads or send two acknowledgments.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+use tokio::sync::{Mutex, MutexGuard, Notify};
+
+use crate::classify::{self, Classification, Classifier, Verdict};
+use crate::config::Settings;
+use crate::domain::message::{Channel, IncomingMessage, MessageKind, Sender, StoredMessage};
+use crate::domain::sender::{SenderRecord, StrikeOutcome};
+use crate::domain::sla::SlaPolicy;
+use crate::domain::thread::{AuditEvent, AuditKind, Thread, ThreadId, ThreadState, Triage};
+use crate::domain::{Category, Language};
+use crate::metrics::Metrics;
+use crate::responses::{Context, Responses};
+use crate::store::{Store, StoreError, ThreadWrite};
+
+const LOCK_STRIPES: usize = 256;
+
+/// Why the pipeline could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("no thread {0}")]
+    UnknownThread(ThreadId),
+    #[error(transparent)]
+    Transition(#[from] crate::domain::thread::TransitionError),
+    #[error("the answer could not be written: {0}")]
+    Render(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What became of a citizen's message: the adapter's material for its reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub thread_id: ThreadId,
+    pub category: Category,
+    pub language: Language,
+    /// The automatic acknowledgment to send, only on the message that opened the thread.
+    pub acknowledgment: Option<String>,
+    /// The moderation warning to send, on the first strike.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// The thread is in customer service's hands.
+    pub forwarded: bool,
+    pub due_at: DateTime<Utc>,
+    /// The platform delivered this message before; nothing changed.
+    pub duplicate: bool,
+}
+
+/// An answer for a citizen, for the adapter of the thread's channel to deliver.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub thread_id: ThreadId,
+    pub channel: Channel,
+    pub sender: Sender,
+    pub agent: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+pub struct Pipeline {
+    store: Store,
+    settings: Arc<Settings>,
+    policy: SlaPolicy,
+    responses: Responses,
+    classifier: &'static Classifier,
+    flood: DefaultKeyedRateLimiter<String>,
+    locks: Vec<Mutex<()>>,
+    metrics: Arc<Metrics>,
+    /// Wakes the SLA watcher: a new clock may be due sooner than what it sleeps towards.
+    watcher: Arc<Notify>,
+}
+
+impl Pipeline {
+    /// # Errors
+    /// The configuration's SLA policy is invalid (`Settings::load` already checked it).
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        responses: Responses,
+        metrics: Arc<Metrics>,
+    ) -> Result<Pipeline, String> {
+        let policy = settings.sla_policy()?;
+        let burst =
+            NonZeroU32::new(settings.flood.burst).ok_or("flood.burst must be at least 1")?;
+        let period = std::time::Duration::from_secs(settings.flood.per_seconds.max(1));
+        let quota = Quota::with_period(period)
+            .ok_or("flood.per_seconds must be at least 1")?
+            .allow_burst(burst);
+        Ok(Pipeline {
+            store,
+            settings,
+            policy,
+            responses,
+            classifier: Classifier::builtin(),
+            flood: RateLimiter::keyed(quota),
+            locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            metrics,
+            watcher: Arc::new(Notify::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn policy(&self) -> &SlaPolicy {
+        &self.policy
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn watcher(&self) -> &Arc<Notify> {
+        &self.watcher
+    }
+
+    async fn lock(&self, channel: &Channel, sender: &Sender) -> MutexGuard<'_, ()> {
+        let mut h = DefaultHasher::new();
+        (channel, sender).hash(&mut h);
+        self.locks[(h.finish() as usize) % LOCK_STRIPES]
+            .lock()
+            .await
+    }
+
+    fn context<'a>(&'a self, reference: &'a str, due_at: DateTime<Utc>) -> Context<'a> {
+        let s = &self.settings;
+        Context {
+            city: &s.city.name,
+            reference,
+            due_at,
+            tz: s.city.timezone,
+            customer_service_phone: &s.phones.customer_service,
+            public_works_phone: &s.phones.public_works,
+            emergency_number: &s.phones.emergency,
+            website: &s.city.website,
+        }
+    }
+
+    /// Handles one citizen's message. Returns only once the message and everything it
+    /// caused are on disk.
+    ///
+    /// # Errors
+    /// The store failed; nothing was acknowledged.
+    pub async fn receive(
+        &self,
+        msg: IncomingMessage,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, PipelineError> {
+        let _guard = self.lock(&msg.channel, &msg.sender).await;
+
+        if let Some(pid) = &msg.platform_id {
+            if let Some(id) = self.store.seen(&msg.channel, pid)? {
+                let thread = self
+                    .store
+                    .thread(id)?
+                    .ok_or(PipelineError::UnknownThread(id))?;
+                Metrics::inc(&self.metrics.duplicates);
+                return Ok(Outcome {
+                    thread_id: thread.id,
+                    category: thread.category,
+                    language: thread.language,
+                    acknowledgment: None,
+                    warning: None,
+                    forwarded: thread.forwarded_at.is_some(),
+                    due_at: thread.clock.due_at,
+                    duplicate: true,
+                });
+            }
+        }
+
+        let classification = self.classifier.classify(msg.text.as_str());
+        let triage = Triage {
+            category: classification.category,
+            language: classification.language,
+            confidence: classification.confidence,
+        };
+        let mut record = self.store.sender(&msg.channel, &msg.sender)?;
+        let blocked = record.is_blocked();
+        let flood_key = format!("{}\u{0}{}", msg.channel, msg.sender);
+        let flood = self.flood.check_key(&flood_key).is_err();
+
+        let latest = self.store.latest_thread(&msg.channel, &msg.sender)?;
+        let reopen_window = Duration::hours(self.settings.threads.reopen_within_hours);
+        let joinable = latest.filter(|t| {
+            t.state != ThreadState::Resolved
+                || blocked
+                || t.resolved_at
+                    .is_some_and(|r| msg.sent_at <= r + reopen_window)
+        });
+
+        let mut audit = Vec::new();
+        let received =
+            |detail: String| AuditEvent::new(now, AuditKind::Received, "citizen", detail);
+        let (previous, mut thread, opened) = match joinable {
+            Some(t) => (Some(t.clone()), t, false),
+            None => {
+                let mut t = Thread::open(
+                    self.store.next_thread_id(),
+                    msg.channel.clone(),
+                    msg.sender.clone(),
+                    msg.sent_at,
+                    triage,
+                    &self.policy,
+                );
+                t.needs_triage = triage.confidence < self.settings.classifier.min_confidence;
+                (None, t, true)
+            }
+        };
+        let was_awaiting = thread.state.awaits_answer() && !opened;
+        audit.push(received(format!(
+            "{} {:.2} {}",
+            triage.category, triage.confidence, triage.language
+        )));
+
+        let mut citizen_message = StoredMessage {
+            kind: MessageKind::Citizen,
+            author: "citizen".into(),
+            at: msg.sent_at,
+            text: msg.text.as_str().to_owned(),
+            masked: None,
+            platform_id: msg.platform_id.as_ref().map(|p| p.to_string()),
+            ignored: false,
+        };
+        let mut outcome_ack = None;
+        let mut warning = None;
+        let mut messages = Vec::new();
+        let mut sender_changed = false;
+
+        if blocked || flood {
+            // Stored, so that nothing is lost and the trace is complete, but not acted on.
+            citizen_message.ignored = true;
+            citizen_message.masked = masked_copy(&classification);
+            let (kind, detail, counter) = if blocked {
+                (
+                    AuditKind::Blocked,
+                    "blocked sender: no reply",
+                    &self.metrics.blocked_messages,
+                )
+            } else {
+                (AuditKind::Flood, "flood: no reply", &self.metrics.floods)
+            };
+            audit.push(AuditEvent::new(now, kind, "guichet", detail));
+            Metrics::inc(counter);
+            if opened {
+                // A thread that nobody will answer must not run a clock towards "overdue".
+                audit.push(thread.resolve(now, "guichet")?);
+            } else {
+                thread.last_message_at = thread.last_message_at.max(msg.sent_at);
+            }
+            messages.push(citizen_message);
+        } else {
+            if opened {
+                audit.push(AuditEvent::new(
+                    now,
+                    AuditKind::Classified,
+                    "guichet",
+                    classification.reasons.join("; "),
+                ));
+                if thread.needs_triage {
+                    audit.push(AuditEvent::new(
+                        now,
+                        AuditKind::NeedsTriage,
+                        "guichet",
+                        format!("confidence {:.2}", triage.confidence),
+                    ));
+                }
+            } else {
+                if let Some(e) = thread.citizen_writes(msg.sent_at, &self.policy) {
+                    audit.push(e);
+                }
+                if let Some(e) = thread.raise(triage, &self.policy, now) {
+                    audit.push(e);
+                }
+            }
+
+            // Moderation: the original stays in the store, agents see the masked copy.
+            citizen_message.masked = masked_copy(&classification);
+            match classification.moderation.verdict {
+                Verdict::Clean => {}
+                Verdict::Profanity => audit.push(AuditEvent::new(
+                    now,
+                    AuditKind::Moderated,
+                    "guichet",
+                    "profanity masked",
+                )),
+                verdict @ (Verdict::Insult | Verdict::Threat) => {
+                    thread.abusive = true;
+                    let what = if verdict == Verdict::Threat {
+                        "threat"
+                    } else {
+                        "insult"
+                    };
+                    audit.push(AuditEvent::new(
+                        now,
+                        AuditKind::Moderated,
+                        "guichet",
+                        format!("{what} masked, strike recorded"),
+                    ));
+                    if verdict == Verdict::Threat {
+                        // Threats go to the coordinator at once, whatever the category.
+                        thread.needs_triage = true;
+                        audit.push(AuditEvent::new(
+                            now,
+                            AuditKind::NeedsTriage,
+                            "guichet",
+                            "threat of violence: coordinator alerted",
+                        ));
+                    }
+                    let m = &self.settings.moderation;
+                    sender_changed = true;
+                    match record.strike(
+                        now,
+                        Duration::days(m.strike_period_days),
+                        m.strikes_to_block,
+                    ) {
+                        StrikeOutcome::Warned => {
+                            let reference = thread.id.to_string();
+                            let ctx = self.context(&reference, thread.clock.due_at);
+                            let text = self
+                                .responses
+                                .warning(thread.language, &ctx)
+                                .map_err(|e| PipelineError::Render(e.to_string()))?;
+                            audit.push(AuditEvent::new(now, AuditKind::Warned, "guichet", ""));
+                            Metrics::inc(&self.metrics.warnings);
+                            warning = Some(text);
+                        }
+                        StrikeOutcome::Recorded => {}
+                        StrikeOutcome::Blocked => audit.push(AuditEvent::new(
+                            now,
+                            AuditKind::Blocked,
+                            "guichet",
+                            format!("{} strikes", m.strikes_to_block),
+                        )),
+                    }
+                }
+            }
+            messages.push(citizen_message);
+
+            if opened {
+                let ack = self.acknowledge(&mut thread, &msg, now, &mut audit)?;
+                messages.push(ack.clone());
+                outcome_ack = Some(ack.text);
+            }
+            if let Some(w) = &warning {
+                messages.push(StoredMessage {
+                    kind: MessageKind::Warning,
+                    author: "guichet".into(),
+                    at: now,
+                    text: w.clone(),
+                    masked: None,
+                    platform_id: None,
+                    ignored: false,
+                });
+            }
+
+            // Forward what needs a person: complaints and urgent requests always, info when
+            // no FAQ answered it, and any thread the citizen writes back on.
+            let needs_forward = if opened {
+                thread.state != ThreadState::Answered
+            } else {
+                !was_awaiting || thread.forwarded_at.is_none()
+            };
+            if needs_forward && thread.state != ThreadState::Resolved {
+                audit.push(thread.forward(now)?);
+                Metrics::inc(&self.metrics.forwarded);
+            }
+        }
+
+        let mut write = ThreadWrite::new(previous, thread);
+        write.messages = messages;
+        write.audit = audit;
+        write.dedupe = msg.platform_id.clone();
+        if sender_changed {
+            write.sender = Some(record);
+        }
+        let thread = self.store.write(write)?;
+        self.store.durable().await?;
+        self.metrics.received(thread.category);
+        self.watcher.notify_one();
+
+        Ok(Outcome {
+            thread_id: thread.id,
+            category: thread.category,
+            language: thread.language,
+            acknowledgment: outcome_ack,
+            warning,
+            forwarded: thread.forwarded_at.is_some() && thread.state != ThreadState::Resolved,
+            due_at: thread.clock.due_at,
+            duplicate: false,
+        })
+    }
+
+    /// Writes the acknowledgment of a new thread; an info request that matches a FAQ entry
+    /// gets that answer in it, which answers the thread (its clock stops, met).
+    fn acknowledge(
+        &self,
+        thread: &mut Thread,
+        msg: &IncomingMessage,
+        now: DateTime<Utc>,
+        audit: &mut Vec<AuditEvent>,
+    ) -> Result<StoredMessage, PipelineError> {
+        let reference = thread.id.to_string();
+        let ctx = self.context(&reference, thread.clock.due_at);
+        let render = |e: crate::responses::ResponsesError| PipelineError::Render(e.to_string());
+        let faq = if thread.category == Category::Info {
+            let normalized = classify::normalize(msg.text.as_str());
+            self.responses
+                .faq(thread.language, &normalized, &ctx)
+                .map_err(render)?
+        } else {
+            None
+        };
+        let text = self
+            .responses
+            .acknowledgment(
+                thread.language,
+                thread.category,
+                &ctx,
+                faq.as_ref().map(|f| f.answer.as_str()),
+            )
+            .map_err(render)?;
+        audit.push(thread.acknowledge(now)?);
+        Metrics::inc(&self.metrics.acknowledgments);
+        if let Some(f) = faq {
+            audit.push(AuditEvent::new(
+                now,
+                AuditKind::FaqAnswered,
+                "guichet",
+                f.id.clone(),
+            ));
+            audit.push(thread.answer(now, "guichet")?);
+            thread.faq = Some(f.id);
+            Metrics::inc(&self.metrics.faq_answers);
+        }
+        Ok(StoredMessage {
+            kind: MessageKind::Acknowledgment,
+            author: "guichet".into(),
+            at: now,
+            text,
+            masked: None,
+            platform_id: None,
+            ignored: false,
+        })
+    }
+
+    /// Runs a staff action on a thread under its sender's lock, writes and flushes it.
+    async fn act<T>(
+        &self,
+        id: ThreadId,
+        now: DateTime<Utc>,
+        action: impl FnOnce(
+            &mut Thread,
+        ) -> Result<(Vec<AuditEvent>, Vec<StoredMessage>, T), PipelineError>,
+    ) -> Result<(Thread, T), PipelineError> {
+        let peek = self
+            .store
+            .thread(id)?
+            .ok_or(PipelineError::UnknownThread(id))?;
+        let _guard = self.lock(&peek.channel, &peek.sender).await;
+        let previous = self
+            .store
+            .thread(id)?
+            .ok_or(PipelineError::UnknownThread(id))?;
+        let mut thread = previous.clone();
+        let (audit, messages, value) = action(&mut thread)?;
+        let _ = now;
+        let mut write = ThreadWrite::new(Some(previous), thread);
+        write.audit = audit;
+        write.messages = messages;
+        let thread = self.store.write(write)?;
+        self.store.durable().await?;
+        self.watcher.notify_one();
+        Ok((thread, value))
+    }
+
+    /// An agent's answer: kept on the thread, stops the running clock (met or missed), and
+    /// returned for the channel's adapter to deliver.
+    ///
+    /// # Errors
+    /// Unknown thread, a resolved thread, or the store failed.
+    pub async fn reply(
+        &self,
+        id: ThreadId,
+        agent: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Thread, Delivery), PipelineError> {
+        let (thread, ()) = self
+            .act(id, now, |t| {
+                let event = t.answer(now, agent)?;
+                let message = StoredMessage {
+                    kind: MessageKind::Agent,
+                    author: agent.to_owned(),
+                    at: now,
+                    text: text.to_owned(),
+                    masked: None,
+                    platform_id: None,
+                    ignored: false,
+                };
+                Ok((vec![event], vec![message], ()))
+            })
+            .await?;
+        Metrics::inc(&self.metrics.agent_replies);
+        let delivery = Delivery {
+            thread_id: thread.id,
+            channel: thread.channel.clone(),
+            sender: thread.sender.clone(),
+            agent: agent.to_owned(),
+            text: text.to_owned(),
+            at: now,
+        };
+        Ok((thread, delivery))
+    }
+
+    /// Closes a thread.
+    ///
+    /// # Errors
+    /// Unknown or already resolved thread, or the store failed.
+    pub async fn resolve(
+        &self,
+        id: ThreadId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Thread, PipelineError> {
+        let (thread, ()) = self
+            .act(id, now, |t| {
+                Ok((vec![t.resolve(now, actor)?], Vec::new(), ()))
+            })
+            .await?;
+        Ok(thread)
+    }
+
+    /// Records the at-risk and overdue transitions due at `now`; returns when the watcher
+    /// must look again.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn record_alerts(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, PipelineError> {
+        for id in self.store.alerts_due(now)? {
+            let result = self
+                .act(id, now, |t| {
+                    let events: Vec<_> = t.alert(now).into_iter().collect();
+                    Ok((events, Vec::new(), ()))
+                })
+                .await;
+            match result {
+                Ok(_) => Metrics::inc(&self.metrics.alerts),
+                Err(PipelineError::UnknownThread(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.store.next_alert()?)
+    }
+
+    /// Lifts a sender's block.
+    ///
+    /// # Errors
+    /// The store failed. Returns false when the sender was not blocked.
+    pub async fn unblock(&self, channel: &Channel, sender: &Sender) -> Result<bool, PipelineError> {
+        let _guard = self.lock(channel, sender).await;
+        let mut record: SenderRecord = self.store.sender(channel, sender)?;
+        if !record.unblock() {
+            return Ok(false);
+        }
+        self.store.put_sender(channel, sender, &record)?;
+        self.store.durable().await?;
+        Ok(true)
+    }
+}
+
+/// The copy agents see: present only when moderation masked something.
+fn masked_copy(c: &Classification) -> Option<String> {
+    (c.moderation.verdict != Verdict::Clean).then(|| c.moderation.masked.clone())
+}
+
+/// Read access for the staff, so that adapters never hold the store.
+impl Pipeline {
+    /// # Errors
+    /// The store failed.
+    pub fn threads(
+        &self,
+        filter: crate::staff::Filter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::staff::Summary>, PipelineError> {
+        Ok(crate::staff::list(&self.store, filter, now)?)
+    }
+
+    /// # Errors
+    /// The store failed; `Ok(None)` for an unknown thread.
+    pub fn thread_detail(
+        &self,
+        id: ThreadId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::staff::Detail>, PipelineError> {
+        Ok(crate::staff::detail(&self.store, id, now)?)
+    }
+
+    /// Gauges for `/metrics`, read from the store's indexes.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn gauges(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(&'static str, &'static str, Vec<(String, u64)>)>, PipelineError> {
+        let by_state = ThreadState::ALL
+            .iter()
+            .map(|s| (format!("state=\"{s}\""), self.store.count_in(*s) as u64))
+            .collect();
+        Ok(vec![
+            ("guichet_threads", "Threads by state.", by_state),
+            (
+                "guichet_threads_overdue",
+                "Threads whose response is overdue.",
+                vec![(String::new(), self.store.overdue(now)?.len() as u64)],
+            ),
+            (
+                "guichet_threads_at_risk",
+                "Threads past their at-risk time, not yet overdue.",
+                vec![(String::new(), self.store.at_risk(now)?.len() as u64)],
+            ),
+        ])
+    }
+}

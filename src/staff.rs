@@ -1,0 +1,184 @@
+//! What customer-service agents and the coordinator see of threads: filters and views.
+//!
+//! Read-only, shared by the staff HTTP API and the command line. Agents see the masked copy
+//! of a message; the original stays in the store for the audit trail.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::message::{MessageKind, StoredMessage};
+use crate::domain::sla::SlaStatus;
+use crate::domain::thread::{AuditEvent, Thread, ThreadId, ThreadState};
+use crate::domain::{Category, Language};
+use crate::store::{Store, StoreError};
+
+/// The lists the staff ask for (`?state=` in the API, `--state` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// Waiting for the city: open, acknowledged or forwarded.
+    Open,
+    AtRisk,
+    Overdue,
+    Answered,
+    Resolved,
+    All,
+}
+
+impl FromStr for Filter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "open" => Filter::Open,
+            "at_risk" | "at-risk" => Filter::AtRisk,
+            "overdue" => Filter::Overdue,
+            "answered" => Filter::Answered,
+            "resolved" => Filter::Resolved,
+            "all" => Filter::All,
+            other => {
+                return Err(format!(
+                    "unknown state \"{}\": use open, at_risk, overdue, answered, resolved or all",
+                    other.chars().take(40).collect::<String>()
+                ))
+            }
+        })
+    }
+}
+
+/// Threads matching `filter` at `now`, the most recent (or the latest due) first.
+///
+/// # Errors
+/// The store failed.
+pub fn list(store: &Store, filter: Filter, now: DateTime<Utc>) -> Result<Vec<Summary>, StoreError> {
+    let threads = match filter {
+        Filter::Overdue => store.overdue(now)?,
+        Filter::AtRisk => store.at_risk(now)?,
+        Filter::Answered => store.threads_in(ThreadState::Answered)?,
+        Filter::Resolved => store.threads_in(ThreadState::Resolved)?,
+        Filter::All => store.all_threads()?,
+        Filter::Open => {
+            let mut all = Vec::new();
+            for state in [
+                ThreadState::Open,
+                ThreadState::Acknowledged,
+                ThreadState::Forwarded,
+            ] {
+                all.extend(store.threads_in(state)?);
+            }
+            all.sort_by(|a, b| b.last_message_at.cmp(&a.last_message_at));
+            all
+        }
+    };
+    Ok(threads.iter().map(|t| Summary::of(t, now)).collect())
+}
+
+/// A thread in a list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub thread_id: ThreadId,
+    pub channel: String,
+    pub sender: String,
+    pub category: Category,
+    pub language: Language,
+    pub confidence: f32,
+    pub state: ThreadState,
+    /// on_track, at_risk, overdue, met or missed.
+    pub sla: SlaStatus,
+    pub opened_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
+    pub at_risk_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub forwarded_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub needs_triage: bool,
+    pub abusive: bool,
+    pub faq: Option<String>,
+    /// Met or missed for each finished response clock, oldest first.
+    pub history: Vec<SlaStatus>,
+}
+
+impl Summary {
+    pub fn of(t: &Thread, now: DateTime<Utc>) -> Summary {
+        Summary {
+            thread_id: t.id,
+            channel: t.channel.to_string(),
+            sender: t.sender.to_string(),
+            category: t.category,
+            language: t.language,
+            confidence: t.confidence,
+            state: t.state,
+            sla: t.status(now),
+            opened_at: t.opened_at,
+            last_message_at: t.last_message_at,
+            at_risk_at: t.clock.at_risk_at,
+            due_at: t.clock.due_at,
+            acknowledged_at: t.acknowledged_at,
+            forwarded_at: t.forwarded_at,
+            answered_at: t.answered_at,
+            resolved_at: t.resolved_at,
+            needs_triage: t.needs_triage,
+            abusive: t.abusive,
+            faq: t.faq.clone(),
+            history: t.clocks.iter().map(|c| c.status(now)).collect(),
+        }
+    }
+}
+
+/// A message as agents see it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageView {
+    pub kind: MessageKind,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    /// The masked copy when moderation masked something.
+    pub text: String,
+    pub masked: bool,
+    pub ignored: bool,
+}
+
+impl From<StoredMessage> for MessageView {
+    fn from(m: StoredMessage) -> MessageView {
+        MessageView {
+            kind: m.kind,
+            author: m.author,
+            at: m.at,
+            masked: m.masked.is_some(),
+            text: m.masked.unwrap_or(m.text),
+            ignored: m.ignored,
+        }
+    }
+}
+
+/// One thread in full: its summary, its messages and its audit log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Detail {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub messages: Vec<MessageView>,
+    pub audit: Vec<AuditEvent>,
+}
+
+/// # Errors
+/// The store failed. `Ok(None)` for an unknown thread.
+pub fn detail(
+    store: &Store,
+    id: ThreadId,
+    now: DateTime<Utc>,
+) -> Result<Option<Detail>, StoreError> {
+    let Some(thread) = store.thread(id)? else {
+        return Ok(None);
+    };
+    Ok(Some(Detail {
+        summary: Summary::of(&thread, now),
+        messages: store
+            .messages(id)?
+            .into_iter()
+            .map(MessageView::from)
+            .collect(),
+        audit: store.audit(id)?,
+    }))
+}

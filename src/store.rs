@@ -1,0 +1,615 @@
+//! The store: the only module that knows sled.
+//!
+//! Everything lives in one sled tree, under one-byte key prefixes, so that a thread and all
+//! its indexes change in one atomic batch:
+//!
+//! | prefix | key                                | value                         |
+//! |--------|------------------------------------|-------------------------------|
+//! | `t`    | thread id                          | the thread (JSON)             |
+//! | `m`    | thread id ++ seq                   | a message kept on the thread  |
+//! | `a`    | thread id ++ seq                   | an audit event                |
+//! | `l`    | channel 0 sender                   | the sender's latest thread id |
+//! | `d`    | channel 0 platform message id      | thread id (dedupe)            |
+//! | `s`    | channel 0 sender                   | the sender's record           |
+//! | `u`    | due_at ++ thread id                | (running clocks, by due time) |
+//! | `r`    | at_risk_at ++ thread id            | (running clocks, by risk time)|
+//! | `w`    | alert time ++ thread id            | the level the watcher reports |
+//! | `z`    | state ++ thread id                 | (threads by state)            |
+//!
+//! Numbers are big-endian and times are milliseconds with the sign bit flipped, so that a
+//! range scan in key order is a scan in time order: "what is overdue now" reads only the
+//! overdue entries. Writes are not durable until [`Store::durable`] returns; concurrent
+//! callers share one flush (group commit). Callers serialise the read-modify-write of one
+//! sender's threads (the pipeline's per-sender locks); the store itself only guarantees that
+//! each [`ThreadWrite`] lands whole or not at all.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::domain::message::{Channel, PlatformMessageId, Sender, StoredMessage};
+use crate::domain::sender::SenderRecord;
+use crate::domain::thread::{AuditEvent, Thread, ThreadId, ThreadState};
+
+/// Errors of the store. The caller decides: a request gets a 500, a command exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {path} cannot be opened: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("the store failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error(
+        "the store holds a record that cannot be read ({0}); was it written by a newer guichet?"
+    )]
+    Corrupt(String),
+    #[error("the store could not be flushed to disk: {0}")]
+    Flush(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+const THREAD: u8 = b't';
+const MESSAGE: u8 = b'm';
+const AUDIT: u8 = b'a';
+const LATEST: u8 = b'l';
+const DEDUPE: u8 = b'd';
+const SENDER: u8 = b's';
+const DUE: u8 = b'u';
+const RISK: u8 = b'r';
+const ALERT: u8 = b'w';
+const STATE: u8 = b'z';
+
+/// Everything one step of a thread's life writes, applied atomically by [`Store::write`].
+#[derive(Debug)]
+pub struct ThreadWrite {
+    /// The thread as it was read before the change (`None` for a new thread): the store
+    /// derives the index entries to remove from it.
+    pub previous: Option<Thread>,
+    pub thread: Thread,
+    pub messages: Vec<StoredMessage>,
+    pub audit: Vec<AuditEvent>,
+    /// The platform message id to remember, so that a redelivery is recognised.
+    pub dedupe: Option<PlatformMessageId>,
+    /// The sender's record, when it changed.
+    pub sender: Option<SenderRecord>,
+}
+
+impl ThreadWrite {
+    pub fn new(previous: Option<Thread>, thread: Thread) -> ThreadWrite {
+        ThreadWrite {
+            previous,
+            thread,
+            messages: Vec::new(),
+            audit: Vec::new(),
+            dedupe: None,
+            sender: None,
+        }
+    }
+}
+
+/// The sled store. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    next_id: AtomicU64,
+    /// Writes applied so far; a flush that starts after reading `written = n` makes the first
+    /// n writes durable.
+    written: AtomicU64,
+    flushed: AtomicU64,
+    /// Held by the one caller that flushes; the others queue and usually find their write
+    /// already covered by that flush.
+    flush_lock: tokio::sync::Mutex<()>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`.
+    ///
+    /// # Errors
+    /// The directory cannot be created or is locked by another running guichet.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|source| StoreError::Open {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        Self::from_db(db)
+    }
+
+    /// A store that lives in memory and disappears with the process (tests, `classify`).
+    ///
+    /// # Errors
+    /// Only if sled cannot allocate its temporary files.
+    pub fn temporary() -> Result<Store> {
+        Self::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Store> {
+        let tree = db.open_tree("guichet")?;
+        let last = tree
+            .scan_prefix([THREAD])
+            .keys()
+            .next_back()
+            .transpose()?
+            .map(|k| read_u64(&k[1..9]))
+            .unwrap_or(0);
+        Ok(Store {
+            db,
+            tree,
+            inner: Arc::new(Inner {
+                next_id: AtomicU64::new(last + 1),
+                written: AtomicU64::new(0),
+                flushed: AtomicU64::new(0),
+                flush_lock: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// A fresh thread id, never handed out before in this store.
+    pub fn next_thread_id(&self) -> ThreadId {
+        ThreadId::new(self.inner.next_id.fetch_add(1, Ordering::SeqCst))
+    }
+
+    pub fn thread(&self, id: ThreadId) -> Result<Option<Thread>> {
+        self.get(&key_id(THREAD, id))
+    }
+
+    /// The sender's most recent thread on this channel, whatever its state.
+    pub fn latest_thread(&self, channel: &Channel, sender: &Sender) -> Result<Option<Thread>> {
+        match self.tree.get(key_party(LATEST, channel, sender.as_str()))? {
+            Some(id) => self.thread(ThreadId::new(read_u64(&id))),
+            None => Ok(None),
+        }
+    }
+
+    /// The thread a platform message was already stored on, if it was.
+    pub fn seen(&self, channel: &Channel, id: &PlatformMessageId) -> Result<Option<ThreadId>> {
+        Ok(self
+            .tree
+            .get(key_party(DEDUPE, channel, id.as_str()))?
+            .map(|v| ThreadId::new(read_u64(&v))))
+    }
+
+    pub fn sender(&self, channel: &Channel, sender: &Sender) -> Result<SenderRecord> {
+        Ok(self
+            .get(&key_party(SENDER, channel, sender.as_str()))?
+            .unwrap_or_default())
+    }
+
+    /// Writes a sender's record on its own (an unblock, outside any thread).
+    pub fn put_sender(
+        &self,
+        channel: &Channel,
+        sender: &Sender,
+        record: &SenderRecord,
+    ) -> Result<()> {
+        self.tree
+            .insert(key_party(SENDER, channel, sender.as_str()), encode(record)?)?;
+        self.inner.written.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Applies one step of a thread's life atomically: the thread, its new messages and
+    /// audit events (numbered after the existing ones), and every index it moves in.
+    /// Returns the thread as stored.
+    ///
+    /// # Errors
+    /// sled refused the batch; nothing was written.
+    pub fn write(&self, mut w: ThreadWrite) -> Result<Thread> {
+        let mut batch = sled::Batch::default();
+        let t = &mut w.thread;
+        for m in &w.messages {
+            batch.insert(key_seq(MESSAGE, t.id, t.message_count), encode(m)?);
+            t.message_count += 1;
+        }
+        for e in &w.audit {
+            batch.insert(key_seq(AUDIT, t.id, t.audit_count), encode(e)?);
+            t.audit_count += 1;
+        }
+        if let Some(prev) = &w.previous {
+            for key in index_keys(prev) {
+                batch.remove(key);
+            }
+        }
+        for key in index_keys(t) {
+            batch.insert(key, Vec::new());
+        }
+        batch.insert(key_id(THREAD, t.id), encode(&*t)?);
+        batch.insert(
+            key_party(LATEST, &t.channel, t.sender.as_str()),
+            t.id.get().to_be_bytes().to_vec(),
+        );
+        if let Some(pid) = &w.dedupe {
+            batch.insert(
+                key_party(DEDUPE, &t.channel, pid.as_str()),
+                t.id.get().to_be_bytes().to_vec(),
+            );
+        }
+        if let Some(record) = &w.sender {
+            batch.insert(
+                key_party(SENDER, &t.channel, t.sender.as_str()),
+                encode(record)?,
+            );
+        }
+        self.tree.apply_batch(batch)?;
+        self.inner.written.fetch_add(1, Ordering::SeqCst);
+        Ok(w.thread)
+    }
+
+    /// Returns once every write applied before the call is on disk. Concurrent callers share
+    /// flushes: while one flush runs, the writes that arrive queue for the next one, so a
+    /// burst of messages costs a few fsyncs, not one each.
+    ///
+    /// # Errors
+    /// The flush failed; the caller must not acknowledge the write.
+    pub async fn durable(&self) -> Result<()> {
+        let target = self.inner.written.load(Ordering::SeqCst);
+        if self.inner.flushed.load(Ordering::SeqCst) >= target {
+            return Ok(());
+        }
+        let _leader = self.inner.flush_lock.lock().await;
+        if self.inner.flushed.load(Ordering::SeqCst) >= target {
+            return Ok(());
+        }
+        let covers = self.inner.written.load(Ordering::SeqCst);
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Flush(e.to_string()))??;
+        self.inner.flushed.fetch_max(covers, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Flushes from synchronous code (the command line).
+    ///
+    /// # Errors
+    /// The flush failed.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn messages(&self, id: ThreadId) -> Result<Vec<StoredMessage>> {
+        self.scan_values(&key_id(MESSAGE, id))
+    }
+
+    pub fn audit(&self, id: ThreadId) -> Result<Vec<AuditEvent>> {
+        self.scan_values(&key_id(AUDIT, id))
+    }
+
+    /// Threads whose running clock is past due at `now`, latest due first.
+    pub fn overdue(&self, now: DateTime<Utc>) -> Result<Vec<Thread>> {
+        let mut out = self.threads_before(DUE, now)?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Threads past their at-risk time but not yet overdue at `now`, latest first.
+    pub fn at_risk(&self, now: DateTime<Utc>) -> Result<Vec<Thread>> {
+        let mut out = self.threads_before(RISK, now)?;
+        out.retain(|t| t.clock.due_at > now);
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Threads in one state, newest first.
+    pub fn threads_in(&self, state: ThreadState) -> Result<Vec<Thread>> {
+        let mut ids = Vec::new();
+        for key in self.tree.scan_prefix([STATE, state.code()]).keys() {
+            ids.push(ThreadId::new(read_u64(&key?[2..10])));
+        }
+        ids.reverse();
+        self.threads_by_id(ids)
+    }
+
+    /// Every thread, newest first.
+    pub fn all_threads(&self) -> Result<Vec<Thread>> {
+        let mut out: Vec<Thread> = self.scan_values(&[THREAD])?;
+        out.reverse();
+        Ok(out)
+    }
+
+    pub fn count_in(&self, state: ThreadState) -> usize {
+        self.tree.scan_prefix([STATE, state.code()]).count()
+    }
+
+    /// The earliest moment the SLA watcher has something to report.
+    pub fn next_alert(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(self
+            .tree
+            .scan_prefix([ALERT])
+            .keys()
+            .next()
+            .transpose()?
+            .map(|k| decode_time(&k[1..9])))
+    }
+
+    /// Threads with an alert due at or before `now`.
+    pub fn alerts_due(&self, now: DateTime<Utc>) -> Result<Vec<ThreadId>> {
+        let mut ids = Vec::new();
+        for key in self.tree.range(time_range(ALERT, now)).keys() {
+            let id = ThreadId::new(read_u64(&key?[9..17]));
+            if ids.last() != Some(&id) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    fn threads_before(&self, prefix: u8, now: DateTime<Utc>) -> Result<Vec<Thread>> {
+        let mut ids = Vec::new();
+        for key in self.tree.range(time_range(prefix, now)).keys() {
+            ids.push(ThreadId::new(read_u64(&key?[9..17])));
+        }
+        self.threads_by_id(ids)
+    }
+
+    fn threads_by_id(&self, ids: Vec<ThreadId>) -> Result<Vec<Thread>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(t) = self.thread(id)? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.tree.get(key)?.map(|v| decode(&v)).transpose()
+    }
+
+    fn scan_values<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>> {
+        self.tree
+            .scan_prefix(prefix)
+            .values()
+            .map(|v| decode(&v?))
+            .collect()
+    }
+}
+
+/// The index entries a thread occupies: its state, and while its clock runs, its due time,
+/// its at-risk time and the alerts the watcher has yet to report (the level is the last
+/// byte of the key, so that both alerts of one instant stay distinct).
+fn index_keys(t: &Thread) -> Vec<Vec<u8>> {
+    let mut keys = vec![[&[STATE, t.state.code()][..], &t.id.get().to_be_bytes()].concat()];
+    if t.clock_running() {
+        keys.push(key_time(DUE, t.clock.due_at, t.id));
+        keys.push(key_time(RISK, t.clock.at_risk_at, t.id));
+        for (at, level) in t.pending_alerts() {
+            let mut key = key_time(ALERT, at, t.id);
+            key.push(level as u8);
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+fn key_id(prefix: u8, id: ThreadId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(prefix);
+    k.extend_from_slice(&id.get().to_be_bytes());
+    k
+}
+
+fn key_seq(prefix: u8, id: ThreadId, seq: u32) -> Vec<u8> {
+    let mut k = key_id(prefix, id);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn key_party(prefix: u8, channel: &Channel, party: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + channel.as_str().len() + party.len());
+    k.push(prefix);
+    k.extend_from_slice(channel.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(party.as_bytes());
+    k
+}
+
+fn key_time(prefix: u8, at: DateTime<Utc>, id: ThreadId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(18);
+    k.push(prefix);
+    k.extend_from_slice(&encode_time(at));
+    k.extend_from_slice(&id.get().to_be_bytes());
+    k
+}
+
+/// All keys of `prefix` with a time at or before `now`.
+fn time_range(prefix: u8, now: DateTime<Utc>) -> std::ops::RangeInclusive<Vec<u8>> {
+    let mut end = vec![prefix];
+    end.extend_from_slice(&encode_time(now));
+    end.extend_from_slice(&[0xff; 9]);
+    vec![prefix]..=end
+}
+
+/// Milliseconds since the epoch with the sign bit flipped: byte order is time order,
+/// before 1970 included.
+fn encode_time(at: DateTime<Utc>) -> [u8; 8] {
+    ((at.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn decode_time(bytes: &[u8]) -> DateTime<Utc> {
+    let ms = (read_u64(bytes) ^ (1 << 63)) as i64;
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn read_u64(bytes: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    let n = bytes.len().min(8);
+    buf[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(buf)
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::MessageKind;
+    use crate::domain::thread::{AuditKind, Triage};
+    use crate::domain::{Category, Language};
+    use crate::testing::policy;
+    use chrono::Duration;
+
+    fn at(h: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 16, 0, 0, 0).unwrap() + Duration::hours(h)
+    }
+
+    fn new_thread(store: &Store, sender: &str, category: Category, sent: DateTime<Utc>) -> Thread {
+        let t = Thread::open(
+            store.next_thread_id(),
+            Channel::web(),
+            Sender::parse(sender).unwrap(),
+            sent,
+            Triage {
+                category,
+                language: Language::Fr,
+                confidence: 0.9,
+            },
+            &policy(),
+        );
+        let mut w = ThreadWrite::new(None, t);
+        w.messages.push(StoredMessage {
+            kind: MessageKind::Citizen,
+            author: "citizen".into(),
+            at: sent,
+            text: "allo".into(),
+            masked: None,
+            platform_id: None,
+            ignored: false,
+        });
+        w.audit
+            .push(AuditEvent::new(sent, AuditKind::Received, "citizen", ""));
+        store.write(w).unwrap()
+    }
+
+    #[test]
+    fn times_encode_in_byte_order() {
+        let early = Utc.with_ymd_and_hms(1969, 1, 1, 0, 0, 0).unwrap();
+        assert!(encode_time(early) < encode_time(at(0)));
+        assert!(encode_time(at(0)) < encode_time(at(1)));
+        assert_eq!(decode_time(&encode_time(at(5))), at(5));
+    }
+
+    #[test]
+    fn a_written_thread_is_read_back_with_its_messages_and_audit() {
+        let store = Store::temporary().unwrap();
+        let t = new_thread(&store, "marie", Category::Info, at(0));
+        assert_eq!(t.message_count, 1);
+        assert_eq!(store.thread(t.id).unwrap().unwrap(), t);
+        assert_eq!(store.messages(t.id).unwrap()[0].text, "allo");
+        assert_eq!(store.audit(t.id).unwrap()[0].kind, AuditKind::Received);
+        let latest = store
+            .latest_thread(&Channel::web(), &Sender::parse("marie").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.id, t.id);
+    }
+
+    #[test]
+    fn overdue_is_a_range_scan_of_running_clocks_latest_first() {
+        let store = Store::temporary().unwrap();
+        let a = new_thread(&store, "a", Category::Urgent, at(0)); // due at(1)
+        let b = new_thread(&store, "b", Category::Urgent, at(2)); // due at(3)
+        let _c = new_thread(&store, "c", Category::Info, at(0)); // due at(24)
+        let ids: Vec<_> = store.overdue(at(5)).unwrap().iter().map(|t| t.id).collect();
+        assert_eq!(ids, vec![b.id, a.id]);
+        assert!(store.overdue(at(0)).unwrap().is_empty());
+
+        let mut answered = a.clone();
+        answered.answer(at(4), "agent").unwrap();
+        store.write(ThreadWrite::new(Some(a), answered)).unwrap();
+        let ids: Vec<_> = store.overdue(at(5)).unwrap().iter().map(|t| t.id).collect();
+        assert_eq!(ids, vec![b.id]);
+        assert_eq!(store.count_in(ThreadState::Answered), 1);
+        assert_eq!(store.count_in(ThreadState::Open), 2);
+    }
+
+    #[test]
+    fn at_risk_excludes_what_is_already_overdue() {
+        let store = Store::temporary().unwrap();
+        let a = new_thread(&store, "a", Category::Info, at(0)); // risk at(18), due at(24)
+        let _b = new_thread(&store, "b", Category::Urgent, at(0));
+        let ids: Vec<_> = store
+            .at_risk(at(20))
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(ids, vec![a.id]);
+    }
+
+    #[test]
+    fn alerts_are_indexed_until_reported() {
+        let store = Store::temporary().unwrap();
+        let t = new_thread(&store, "a", Category::Urgent, at(0));
+        assert_eq!(
+            store.next_alert().unwrap(),
+            Some(at(0) + Duration::minutes(45))
+        );
+        assert!(store.alerts_due(at(0)).unwrap().is_empty());
+        assert_eq!(store.alerts_due(at(2)).unwrap(), vec![t.id]);
+        let mut reported = t.clone();
+        reported.alert(at(2)).unwrap();
+        store.write(ThreadWrite::new(Some(t), reported)).unwrap();
+        assert_eq!(store.next_alert().unwrap(), None);
+    }
+
+    #[test]
+    fn thread_ids_continue_after_reopening_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = {
+            let store = Store::open(dir.path()).unwrap();
+            let t = new_thread(&store, "a", Category::Info, at(0));
+            store.flush().unwrap();
+            t.id
+        };
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.thread(first).unwrap().is_some());
+        assert!(store.next_thread_id() > first);
+    }
+
+    #[tokio::test]
+    async fn concurrent_writers_share_flushes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..32 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                new_thread(&store, &format!("s{i}"), Category::Info, at(0));
+                store.durable().await.unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(
+            store.inner.flushed.load(Ordering::SeqCst),
+            store.inner.written.load(Ordering::SeqCst)
+        );
+        assert_eq!(store.all_threads().unwrap().len(), 32);
+    }
+}

@@ -1,0 +1,42 @@
+//! Fixtures shared by the crate's unit tests.
+
+use chrono::{Duration, NaiveTime, Weekday};
+
+use crate::domain::calendar::{BusinessHours, Calendar};
+use crate::domain::sla::{Counting, SlaPolicy, Target};
+use crate::domain::Category;
+
+/// The shipped defaults: Montreal time, 08:30–16:30 on weekdays, urgent 1 h, info 24 h,
+/// complaint 48 h in calendar hours, at risk at 75 %.
+pub fn policy() -> SlaPolicy {
+    let calendar = Calendar::new(
+        chrono_tz::America::Toronto,
+        BusinessHours {
+            open: NaiveTime::from_hms_opt(8, 30, 0).expect("valid time"),
+            close: NaiveTime::from_hms_opt(16, 30, 0).expect("valid time"),
+            days: vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+        },
+        vec![],
+    )
+    .expect("valid calendar");
+    let target = |hours| Target {
+        duration: Duration::hours(hours),
+        counting: Counting::Calendar,
+    };
+    SlaPolicy::new(
+        calendar,
+        [
+            (Category::Urgent, target(1)),
+            (Category::Info, target(24)),
+            (Category::Complaint, target(48)),
+        ],
+        0.75,
+    )
+    .expect("valid policy")
+}

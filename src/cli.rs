@@ -1,5 +1,5 @@
 //! The `guichet` command line: `serve`, `classify`, `eval`, `overdue`, `threads`, `show`,
-//! `resolve`, `unblock`, `check`.
+//! `resolve`, `unblock`, `outbox`, `check`.
 //!
 //! The staff commands read the store directly; while `guichet serve` holds the store (sled
 //! allows one process), they ask the running server's staff API instead, with the same
@@ -18,11 +18,12 @@ use serde_json::json;
 use crate::classify::{self, Classifier};
 use crate::config::{Settings, DEFAULT_CONFIG};
 use crate::domain::message::{Channel, Sender};
+use crate::domain::outbox::JobId;
 use crate::domain::thread::ThreadId;
 use crate::pipeline::Pipeline;
 use crate::responses::Responses;
 use crate::server;
-use crate::staff::{Detail, Filter, Summary};
+use crate::staff::{Detail, Filter, OutboxEntry, OutboxFilter, Summary};
 use crate::store::StoreError;
 
 #[derive(Debug, Parser)]
@@ -90,8 +91,27 @@ enum Command {
         #[arg(long, default_value = "web")]
         channel: String,
     },
+    /// The outbox: pending and dead forwarding jobs with their last error.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+        /// pending, tracking, dead or all (default: pending and dead).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the configuration and every response template.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxAction {
+    /// Attempt a job again now; a dead job comes back to life.
+    Retry {
+        /// The job's id, e.g. G-000042-3-webhook.
+        id: String,
+    },
 }
 
 /// Runs the command line and turns an error into one sentence and exit code 1.
@@ -161,6 +181,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             staff.resolve(id).await?;
             println!("{id} resolved");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox {
+            action: Some(OutboxAction::Retry { id }),
+            ..
+        } => {
+            let id = JobId::parse(&id).map_err(|e| anyhow!(e))?;
+            let staff = Staff::connect(settings()?)?;
+            let job = staff.retry(&id).await?;
+            match job.next_attempt_at {
+                Some(at) => println!(
+                    "{id} is {}: next attempt {}",
+                    job.state,
+                    local(&staff.settings, at)
+                ),
+                None => println!("{id} is {}", job.state),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox {
+            action: None,
+            state,
+            json,
+        } => {
+            let filter: OutboxFilter = match state {
+                Some(s) => s.parse().map_err(|e: String| anyhow!(e))?,
+                None => OutboxFilter::Attention,
+            };
+            let staff = Staff::connect(settings()?)?;
+            let jobs = staff.outbox(filter).await?;
+            print_outbox(&staff.settings, &jobs, json)
         }
         Command::Unblock { sender, channel } => {
             let channel = Channel::parse(&channel)?;
@@ -430,6 +480,98 @@ impl Staff {
             }
         }
     }
+}
+
+impl Staff {
+    async fn outbox(&self, filter: OutboxFilter) -> anyhow::Result<Vec<OutboxEntry>> {
+        match &self.source {
+            Source::Local(p) => Ok(p.outbox_entries(filter)?),
+            Source::Remote { .. } => {
+                let body = self
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("/api/outbox?state={}", filter.as_str()),
+                    )
+                    .await?;
+                Ok(serde_json::from_value(body["jobs"].clone())?)
+            }
+        }
+    }
+
+    async fn retry(&self, id: &JobId) -> anyhow::Result<OutboxEntry> {
+        match &self.source {
+            Source::Local(p) => {
+                let job = p.retry_job(id, "coordinator", Utc::now()).await?;
+                Ok(OutboxEntry::of(&job))
+            }
+            Source::Remote { .. } => {
+                let body = self
+                    .call(
+                        reqwest::Method::POST,
+                        &format!("/api/outbox/{}/retry", percent_encode(id.as_str())),
+                    )
+                    .await?;
+                Ok(serde_json::from_value(body["job"].clone())?)
+            }
+        }
+    }
+}
+
+fn print_outbox(
+    settings: &Settings,
+    jobs: &[OutboxEntry],
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "jobs": jobs }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if jobs.is_empty() {
+        println!("the outbox is empty");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = Utc::now();
+    let mut rows = vec![vec![
+        "JOB".to_owned(),
+        "STATE".into(),
+        "STEP".into(),
+        "ATTEMPTS".into(),
+        format!("NEXT ATTEMPT ({})", settings.city.timezone),
+        "".into(),
+        "LAST ERROR".into(),
+    ]];
+    for j in jobs {
+        let error = j
+            .last_error
+            .as_ref()
+            .map(|e| {
+                let text = e.to_string();
+                if text.chars().count() > 100 {
+                    text.chars().take(99).chain(['…']).collect()
+                } else {
+                    text
+                }
+            })
+            .unwrap_or_default();
+        rows.push(vec![
+            j.id.to_string(),
+            j.state.to_string(),
+            j.step.clone(),
+            j.attempts.to_string(),
+            j.next_attempt_at
+                .map(|at| local(settings, at))
+                .unwrap_or_else(|| "-".into()),
+            j.next_attempt_at
+                .map(|at| relative(at, now))
+                .unwrap_or_default(),
+            error,
+        ]);
+    }
+    print!("{}", table(&rows));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn percent_encode(s: &str) -> String {

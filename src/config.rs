@@ -17,6 +17,7 @@ use figment::Figment;
 use serde::Deserialize;
 
 use crate::domain::calendar::{BusinessHours, Calendar};
+use crate::domain::outbox::{Destination, RetryPolicy};
 use crate::domain::sla::{Counting, SlaPolicy, Target};
 use crate::domain::Category;
 
@@ -92,6 +93,10 @@ pub struct Settings {
     pub responses: ResponsesSettings,
     #[serde(default)]
     pub channels: ChannelSettings,
+    #[serde(default)]
+    pub outbox: OutboxSettings,
+    #[serde(default)]
+    pub forwarders: ForwarderSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +221,249 @@ pub struct WebChannelSettings {
     pub callback_url: String,
 }
 
+/// How the outbox retries deliveries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// The wait after a first failed attempt, in milliseconds; it doubles with each failure.
+    pub initial_backoff_ms: u64,
+    /// The longest wait between two attempts, in seconds.
+    pub max_backoff_seconds: u64,
+    /// A job is dead after this many failed attempts...
+    pub max_attempts: u32,
+    /// ...or after failing for this many hours.
+    pub max_age_hours: f64,
+    /// Each request to a destination gives up after this many seconds.
+    pub request_timeout_seconds: u64,
+    /// Deliveries in flight at once, all destinations together.
+    pub concurrency: usize,
+    /// The base URL of the staff API in the links sent with tickets; empty means
+    /// `http://<http.listen>`.
+    pub staff_url: String,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            initial_backoff_ms: 2000,
+            max_backoff_seconds: 600,
+            max_attempts: 12,
+            max_age_hours: 48.0,
+            request_timeout_seconds: 10,
+            concurrency: 8,
+            staff_url: String::new(),
+        }
+    }
+}
+
+/// The customer-service systems tickets are forwarded to, besides the built-in queue of the
+/// staff API. None by default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwarderSettings {
+    #[serde(default)]
+    pub webhook: Option<WebhookSettings>,
+    #[serde(default)]
+    pub open311: Option<Open311Settings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Where tickets are POSTed; empty disables the webhook.
+    #[serde(default)]
+    pub url: String,
+    /// The HMAC-SHA256 key of `X-Guichet-Signature` (from the environment or local.toml).
+    #[serde(default)]
+    pub secret: Secret,
+    /// Requests per second at most.
+    #[serde(default = "default_webhook_rate")]
+    pub rate_per_second: u32,
+}
+
+fn default_webhook_rate() -> u32 {
+    20
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open311Settings {
+    /// The GeoReport v2 endpoint, e.g. `https://311.example.ca/open311/v2`; empty disables it.
+    #[serde(default)]
+    pub base_url: String,
+    /// Sent as `api_key` (from the environment or local.toml).
+    #[serde(default)]
+    pub api_key: Secret,
+    /// Sent when the endpoint serves several jurisdictions.
+    #[serde(default)]
+    pub jurisdiction_id: String,
+    /// The 311 service code of each category; a category without one is not sent to 311.
+    #[serde(default)]
+    pub service_codes: ServiceCodes,
+    #[serde(default = "default_open311_rate")]
+    pub rate_per_second: u32,
+    /// Between two polls of a token or of a request's status, in seconds.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+    /// A request still open after this many days is no longer followed.
+    #[serde(default = "default_track_days")]
+    pub track_days: u64,
+}
+
+fn default_open311_rate() -> u32 {
+    5
+}
+
+fn default_poll_seconds() -> u64 {
+    900
+}
+
+fn default_track_days() -> u64 {
+    90
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCodes {
+    #[serde(default)]
+    pub urgent: String,
+    #[serde(default)]
+    pub info: String,
+    #[serde(default)]
+    pub complaint: String,
+}
+
+impl ServiceCodes {
+    pub fn get(&self, category: Category) -> Option<&str> {
+        let code = match category {
+            Category::Urgent => &self.urgent,
+            Category::Info => &self.info,
+            Category::Complaint => &self.complaint,
+        };
+        Some(code.trim()).filter(|c| !c.is_empty())
+    }
+}
+
+impl ForwarderSettings {
+    /// The webhook, when its URL is set.
+    pub fn webhook(&self) -> Option<&WebhookSettings> {
+        self.webhook.as_ref().filter(|w| !w.url.trim().is_empty())
+    }
+
+    /// The Open311 endpoint, when its base URL is set.
+    pub fn open311(&self) -> Option<&Open311Settings> {
+        self.open311
+            .as_ref()
+            .filter(|o| !o.base_url.trim().is_empty())
+    }
+
+    /// The configured destinations.
+    pub fn destinations(&self) -> Vec<Destination> {
+        let mut out = Vec::new();
+        if self.webhook().is_some() {
+            out.push(Destination::Webhook);
+        }
+        if self.open311().is_some() {
+            out.push(Destination::Open311);
+        }
+        out
+    }
+}
+
+impl Settings {
+    /// The outbox's retry schedule.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        let o = &self.outbox;
+        let poll = self
+            .forwarders
+            .open311
+            .as_ref()
+            .map(|x| (x.poll_seconds, x.track_days))
+            .unwrap_or((default_poll_seconds(), default_track_days()));
+        RetryPolicy {
+            initial: Duration::milliseconds(o.initial_backoff_ms as i64),
+            max: Duration::seconds(o.max_backoff_seconds as i64),
+            max_attempts: o.max_attempts,
+            max_age: Duration::seconds((o.max_age_hours * 3600.0).round() as i64),
+            poll: Duration::seconds(poll.0 as i64),
+            track_for: Duration::days(poll.1 as i64),
+        }
+    }
+
+    /// The base of the links back to the staff API sent with tickets.
+    pub fn staff_url(&self) -> String {
+        let url = self.outbox.staff_url.trim().trim_end_matches('/');
+        if url.is_empty() {
+            format!("http://{}", self.http.listen)
+        } else {
+            url.to_owned()
+        }
+    }
+
+    fn validate_forwarders(&self) -> Result<(), String> {
+        let o = &self.outbox;
+        if o.initial_backoff_ms == 0 || o.max_backoff_seconds == 0 {
+            return Err(
+                "outbox.initial_backoff_ms and outbox.max_backoff_seconds must be at least 1"
+                    .into(),
+            );
+        }
+        if o.max_attempts == 0 || !(o.max_age_hours.is_finite() && o.max_age_hours > 0.0) {
+            return Err("outbox.max_attempts and outbox.max_age_hours must be positive".into());
+        }
+        if o.request_timeout_seconds == 0 || o.concurrency == 0 {
+            return Err(
+                "outbox.request_timeout_seconds and outbox.concurrency must be at least 1".into(),
+            );
+        }
+        let url_ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if !o.staff_url.trim().is_empty() && !url_ok(o.staff_url.trim()) {
+            return Err(format!(
+                "outbox.staff_url \"{}\" is not an http(s) URL",
+                o.staff_url
+            ));
+        }
+        if let Some(w) = self.forwarders.webhook() {
+            if !url_ok(w.url.trim()) {
+                return Err(format!(
+                    "forwarders.webhook.url \"{}\" is not an http(s) URL",
+                    w.url
+                ));
+            }
+            if w.secret.is_empty() {
+                return Err("forwarders.webhook.secret is not set: tickets are signed; set GUICHET__FORWARDERS__WEBHOOK__SECRET".into());
+            }
+            if w.rate_per_second == 0 {
+                return Err("forwarders.webhook.rate_per_second must be at least 1".into());
+            }
+        }
+        if let Some(x) = self.forwarders.open311() {
+            if !url_ok(x.base_url.trim()) {
+                return Err(format!(
+                    "forwarders.open311.base_url \"{}\" is not an http(s) URL",
+                    x.base_url
+                ));
+            }
+            if x.api_key.is_empty() {
+                return Err("forwarders.open311.api_key is not set: set GUICHET__FORWARDERS__OPEN311__API_KEY".into());
+            }
+            if Category::ALL
+                .iter()
+                .all(|c| x.service_codes.get(*c).is_none())
+            {
+                return Err(
+                    "forwarders.open311.service_codes maps no category to a 311 service code"
+                        .into(),
+                );
+            }
+            if x.rate_per_second == 0 || x.poll_seconds == 0 || x.track_days == 0 {
+                return Err("forwarders.open311.rate_per_second, poll_seconds and track_days must be at least 1".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Settings {
     /// Loads the layered configuration and validates it.
     ///
@@ -272,11 +520,12 @@ impl Settings {
             );
         }
         let url = self.channels.web.callback_url.trim();
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!(
                 "channels.web.callback_url \"{url}\" is not an http(s) URL"
             ));
         }
+        self.validate_forwarders()?;
         self.sla_policy().map(|_| ())
     }
 
@@ -409,6 +658,46 @@ mod tests {
     fn a_missing_file_is_named() {
         let err = Settings::load(Path::new("/nonexistent/guichet.toml")).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/guichet.toml"));
+    }
+
+    #[test]
+    fn no_forwarder_is_configured_by_default() {
+        let s = Settings::load_with_env(&shipped(), no_env()).expect("valid");
+        assert!(s.forwarders.destinations().is_empty());
+        assert_eq!(s.outbox.max_attempts, 12);
+        let p = s.retry_policy();
+        assert_eq!(p.initial, Duration::seconds(2));
+        assert_eq!(p.max, Duration::minutes(10));
+    }
+
+    #[test]
+    fn the_production_example_loads_with_its_secrets_from_the_environment() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/production.example.toml");
+        std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__WEBHOOK__SECRET", "s3cret");
+        std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__OPEN311__API_KEY", "k3y");
+        let env = Env::prefixed("GUICHET_TEST_PROD__").split("__");
+        let s = Settings::load_with_env(&path, env).expect("valid");
+        assert_eq!(
+            s.forwarders.destinations(),
+            vec![Destination::Webhook, Destination::Open311]
+        );
+        let o = s.forwarders.open311().unwrap();
+        assert_eq!(o.service_codes.get(Category::Urgent), Some("TP-URGENCE"));
+        assert_eq!(o.service_codes.get(Category::Info), None);
+        assert_eq!(s.staff_url(), "https://guichet.saint-exemple.qc.ca");
+    }
+
+    #[test]
+    fn a_webhook_without_a_secret_is_refused() {
+        std::env::set_var(
+            "GUICHET_TEST_NOSECRET__FORWARDERS__WEBHOOK__URL",
+            "http://127.0.0.1:9/x",
+        );
+        let env = Env::prefixed("GUICHET_TEST_NOSECRET__").split("__");
+        let err = Settings::load_with_env(&shipped(), env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("forwarders.webhook.secret"), "{err}");
     }
 
     #[test]

@@ -7,13 +7,15 @@
 //! # Layout
 //!
 //! - [`domain`] — the pure core: messages, threads and their state machine, categories, the
-//!   business calendar and the SLA clock. No I/O; `now` is a parameter.
+//!   business calendar, the SLA clock and the outbox's jobs. No I/O; `now` is a parameter.
 //! - [`classify`] — the bilingual classifier and moderation. Pure.
 //! - [`responses`] — the citizen-facing templates (French and English) and the FAQ.
 //! - [`store`] — the only module that knows sled: threads, messages, indexes, audit log.
 //! - [`pipeline`] — what happens to a message and to a thread when staff act.
 //! - [`staff`] — the views of threads that agents and the coordinator read.
 //! - [`watcher`] — the background task that records at-risk and overdue transitions.
+//! - [`outbox`] — the background task that delivers forwarded tickets, with retries.
+//! - [`forwarders`] — the HTTP clients of customer-service systems: webhook, Open311.
 //! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's callback.
 //! - [`config`] — layered settings, validated at start-up.
 //! - [`server`] — assembles the above and serves; shared by `main` and the tests.
@@ -24,7 +26,9 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod forwarders;
 pub mod metrics;
+pub mod outbox;
 pub mod pipeline;
 pub mod responses;
 pub mod server;

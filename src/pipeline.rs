@@ -20,9 +20,14 @@ use tokio::sync::{Mutex, MutexGuard, Notify};
 use crate::classify::{self, Classification, Classifier, Verdict};
 use crate::config::Settings;
 use crate::domain::message::{Channel, IncomingMessage, MessageKind, Sender, StoredMessage};
+use crate::domain::outbox::{
+    Attempt, Destination, Job, JobEvent, JobId, JobState, Phase, RetryPolicy, Ticket,
+};
 use crate::domain::sender::{SenderRecord, StrikeOutcome};
 use crate::domain::sla::SlaPolicy;
-use crate::domain::thread::{AuditEvent, AuditKind, Thread, ThreadId, ThreadState, Triage};
+use crate::domain::thread::{
+    AuditEvent, AuditKind, Thread, ThreadId, ThreadState, TicketRef, TicketStatus, Triage,
+};
 use crate::domain::{Category, Language};
 use crate::metrics::Metrics;
 use crate::responses::{Context, Responses};
@@ -35,6 +40,10 @@ const LOCK_STRIPES: usize = 256;
 pub enum PipelineError {
     #[error("no thread {0}")]
     UnknownThread(ThreadId),
+    #[error("there is no outbox job {0}")]
+    UnknownJob(JobId),
+    #[error("{0}")]
+    Job(String),
     #[error(transparent)]
     Transition(#[from] crate::domain::thread::TransitionError),
     #[error("the answer could not be written: {0}")]
@@ -83,6 +92,19 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
     /// Wakes the SLA watcher: a new clock may be due sooner than what it sleeps towards.
     watcher: Arc<Notify>,
+    /// Where forwarded messages go besides the built-in queue (none by default).
+    destinations: Vec<Destination>,
+    retry: RetryPolicy,
+    /// Wakes the outbox worker: a job was queued or brought forward.
+    outbox: Arc<Notify>,
+}
+
+/// What one step of a thread's life adds to the thread's write.
+#[derive(Debug, Default)]
+struct Step {
+    audit: Vec<AuditEvent>,
+    messages: Vec<StoredMessage>,
+    jobs: Vec<Job>,
 }
 
 impl Pipeline {
@@ -103,6 +125,8 @@ impl Pipeline {
             .allow_burst(burst);
         Ok(Pipeline {
             store,
+            destinations: settings.forwarders.destinations(),
+            retry: settings.retry_policy(),
             settings,
             policy,
             responses,
@@ -111,6 +135,7 @@ impl Pipeline {
             locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             metrics,
             watcher: Arc::new(Notify::new()),
+            outbox: Arc::new(Notify::new()),
         })
     }
 
@@ -132,6 +157,10 @@ impl Pipeline {
 
     pub fn watcher(&self) -> &Arc<Notify> {
         &self.watcher
+    }
+
+    pub fn outbox(&self) -> &Arc<Notify> {
+        &self.outbox
     }
 
     async fn lock(&self, channel: &Channel, sender: &Sender) -> MutexGuard<'_, ()> {
@@ -227,6 +256,8 @@ impl Pipeline {
             }
         };
         let was_awaiting = thread.state.awaits_answer() && !opened;
+        let was_forwarded = thread.forwarded_at.is_some() && !opened;
+        let mut jobs = Vec::new();
         audit.push(received(format!(
             "{} {:.2} {}",
             triage.category, triage.confidence, triage.language
@@ -384,6 +415,20 @@ impl Pipeline {
                 audit.push(thread.forward(now)?);
                 Metrics::inc(&self.metrics.forwarded);
             }
+            // Customer-service systems get the message too; a later message on a thread
+            // already in their hands follows it there.
+            if (needs_forward || was_forwarded) && thread.state != ThreadState::Resolved {
+                let seq = thread.message_count;
+                jobs = self.queue_jobs(&mut thread, &messages[0], seq, !needs_forward, now);
+                for job in &jobs {
+                    audit.push(AuditEvent::new(
+                        now,
+                        AuditKind::Queued,
+                        "guichet",
+                        job.id.to_string(),
+                    ));
+                }
+            }
         }
 
         let mut write = ThreadWrite::new(previous, thread);
@@ -393,10 +438,15 @@ impl Pipeline {
         if sender_changed {
             write.sender = Some(record);
         }
+        let queued = !jobs.is_empty();
+        write.jobs = jobs;
         let thread = self.store.write(write)?;
         self.store.durable().await?;
         self.metrics.received(thread.category);
         self.watcher.notify_one();
+        if queued {
+            self.outbox.notify_one();
+        }
 
         Ok(Outcome {
             thread_id: thread.id,
@@ -408,6 +458,61 @@ impl Pipeline {
             due_at: thread.clock.due_at,
             duplicate: false,
         })
+    }
+
+    /// The outbox jobs for a forwarded message, one per configured destination, with the
+    /// thread's tickets updated. Open311 gets one service request per thread at a time (it
+    /// has no way to add to a request), and only for categories mapped to a service code.
+    fn queue_jobs(
+        &self,
+        thread: &mut Thread,
+        message: &StoredMessage,
+        seq: u32,
+        follow_up: bool,
+        now: DateTime<Utc>,
+    ) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        for &destination in &self.destinations {
+            if destination == Destination::Open311 {
+                let mapped = self
+                    .settings
+                    .forwarders
+                    .open311()
+                    .is_some_and(|o| o.service_codes.get(thread.category).is_some());
+                if !mapped || thread.has_open_ticket(Destination::Open311) {
+                    continue;
+                }
+            }
+            let ticket = Ticket {
+                thread_id: thread.id,
+                seq,
+                category: thread.category,
+                confidence: thread.confidence,
+                language: thread.language,
+                text: message
+                    .masked
+                    .clone()
+                    .unwrap_or_else(|| message.text.clone()),
+                masked: message.masked.is_some(),
+                channel: thread.channel.to_string(),
+                sender: thread.sender.to_string(),
+                sent_at: message.at,
+                due_at: thread.clock.due_at,
+                needs_triage: thread.needs_triage,
+                abusive: thread.abusive,
+                follow_up,
+            };
+            let job = Job::new(destination, ticket, now);
+            thread.tickets.push(TicketRef {
+                destination,
+                job: job.id.clone(),
+                status: TicketStatus::Queued,
+                ticket_id: None,
+                updated_at: now,
+            });
+            jobs.push(job);
+        }
+        jobs
     }
 
     /// Writes the acknowledgment of a new thread; an info request that matches a FAQ entry
@@ -467,10 +572,7 @@ impl Pipeline {
     async fn act<T>(
         &self,
         id: ThreadId,
-        now: DateTime<Utc>,
-        action: impl FnOnce(
-            &mut Thread,
-        ) -> Result<(Vec<AuditEvent>, Vec<StoredMessage>, T), PipelineError>,
+        action: impl FnOnce(&mut Thread) -> Result<(Step, T), PipelineError>,
     ) -> Result<(Thread, T), PipelineError> {
         let peek = self
             .store
@@ -482,11 +584,11 @@ impl Pipeline {
             .thread(id)?
             .ok_or(PipelineError::UnknownThread(id))?;
         let mut thread = previous.clone();
-        let (audit, messages, value) = action(&mut thread)?;
-        let _ = now;
+        let (step, value) = action(&mut thread)?;
         let mut write = ThreadWrite::new(Some(previous), thread);
-        write.audit = audit;
-        write.messages = messages;
+        write.audit = step.audit;
+        write.messages = step.messages;
+        write.jobs = step.jobs;
         let thread = self.store.write(write)?;
         self.store.durable().await?;
         self.watcher.notify_one();
@@ -506,7 +608,7 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<(Thread, Delivery), PipelineError> {
         let (thread, ()) = self
-            .act(id, now, |t| {
+            .act(id, |t| {
                 let event = t.answer(now, agent)?;
                 let message = StoredMessage {
                     kind: MessageKind::Agent,
@@ -517,7 +619,12 @@ impl Pipeline {
                     platform_id: None,
                     ignored: false,
                 };
-                Ok((vec![event], vec![message], ()))
+                let step = Step {
+                    audit: vec![event],
+                    messages: vec![message],
+                    jobs: Vec::new(),
+                };
+                Ok((step, ()))
             })
             .await?;
         Metrics::inc(&self.metrics.agent_replies);
@@ -543,8 +650,12 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<Thread, PipelineError> {
         let (thread, ()) = self
-            .act(id, now, |t| {
-                Ok((vec![t.resolve(now, actor)?], Vec::new(), ()))
+            .act(id, |t| {
+                let step = Step {
+                    audit: vec![t.resolve(now, actor)?],
+                    ..Step::default()
+                };
+                Ok((step, ()))
             })
             .await?;
         Ok(thread)
@@ -561,9 +672,12 @@ impl Pipeline {
     ) -> Result<Option<DateTime<Utc>>, PipelineError> {
         for id in self.store.alerts_due(now)? {
             let result = self
-                .act(id, now, |t| {
-                    let events: Vec<_> = t.alert(now).into_iter().collect();
-                    Ok((events, Vec::new(), ()))
+                .act(id, |t| {
+                    let step = Step {
+                        audit: t.alert(now).into_iter().collect(),
+                        ..Step::default()
+                    };
+                    Ok((step, ()))
                 })
                 .await;
             match result {
@@ -588,6 +702,254 @@ impl Pipeline {
         self.store.put_sender(channel, sender, &record)?;
         self.store.durable().await?;
         Ok(true)
+    }
+}
+
+/// The outbox: what the worker and the coordinator do to jobs. Every change to a job is a
+/// step of its thread's life, written with the thread's audit log under the sender's lock.
+impl Pipeline {
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The first `limit` queued jobs, soonest due first.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn queue_head(&self, limit: usize) -> Result<Vec<(DateTime<Utc>, JobId)>, PipelineError> {
+        Ok(self.store.queue_head(limit)?)
+    }
+
+    /// # Errors
+    /// The store failed.
+    pub fn job(&self, id: &JobId) -> Result<Option<Job>, PipelineError> {
+        Ok(self.store.job(id)?)
+    }
+
+    /// The outbox jobs `filter` selects, oldest first.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn outbox_entries(
+        &self,
+        filter: crate::staff::OutboxFilter,
+    ) -> Result<Vec<crate::staff::OutboxEntry>, PipelineError> {
+        let mut jobs = Vec::new();
+        for state in filter.states() {
+            jobs.extend(self.store.jobs_in(*state)?);
+        }
+        jobs.sort_by_key(|j| j.created_at);
+        Ok(jobs.iter().map(crate::staff::OutboxEntry::of).collect())
+    }
+
+    /// Records the result of an attempt made on `job` in `phase`: the job moves on (done,
+    /// retried later, tracked, dead), the thread's ticket and audit log follow, and a 311
+    /// request closed by the city resolves the thread. An attempt on a job that changed
+    /// meanwhile (done, or in another phase) is dropped.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn record_attempt(
+        &self,
+        id: &JobId,
+        phase: &Phase,
+        attempt: Attempt,
+        now: DateTime<Utc>,
+        jitter: f64,
+    ) -> Result<Option<JobEvent>, PipelineError> {
+        let thread_id = id
+            .thread_id()
+            .ok_or_else(|| PipelineError::UnknownJob(id.clone()))?;
+        let (_, event) = self
+            .act(thread_id, |thread| {
+                let Some(mut job) = self.store.job(id)? else {
+                    return Ok((Step::default(), None));
+                };
+                if !job.is_queued() || &job.phase != phase {
+                    return Ok((Step::default(), None));
+                }
+                let event = job.apply(attempt, now, &self.retry, jitter);
+                let mut step = Step::default();
+                self.job_moved(thread, &job, &event, now, &mut step.audit)?;
+                step.jobs.push(job);
+                Ok((step, Some(event)))
+            })
+            .await?;
+        Ok(event)
+    }
+
+    /// The thread's side of a job's move: its ticket, its audit log, the metrics.
+    fn job_moved(
+        &self,
+        thread: &mut Thread,
+        job: &Job,
+        event: &JobEvent,
+        now: DateTime<Utc>,
+        audit: &mut Vec<AuditEvent>,
+    ) -> Result<(), PipelineError> {
+        let dest = job.destination;
+        let mut status = None;
+        match event {
+            JobEvent::Delivered { ticket_id } => {
+                status = Some(TicketStatus::Delivered);
+                let detail = match ticket_id {
+                    Some(t) => format!("{dest}: ticket {t}"),
+                    None => format!("{dest}"),
+                };
+                audit.push(AuditEvent::new(
+                    now,
+                    AuditKind::Delivered,
+                    "guichet",
+                    detail,
+                ));
+                Metrics::inc(&self.metrics.outbox_delivered);
+                self.metrics
+                    .delivery_latency
+                    .observe((now - job.created_at).num_milliseconds() as f64 / 1000.0);
+            }
+            JobEvent::Batched { token } => {
+                status = Some(TicketStatus::Delivered);
+                audit.push(AuditEvent::new(
+                    now,
+                    AuditKind::Delivered,
+                    "guichet",
+                    format!("{dest}: batch token {token}"),
+                ));
+                Metrics::inc(&self.metrics.outbox_delivered);
+                self.metrics
+                    .delivery_latency
+                    .observe((now - job.created_at).num_milliseconds() as f64 / 1000.0);
+            }
+            JobEvent::TokenResolved { request_id } => {
+                audit.push(AuditEvent::new(
+                    now,
+                    AuditKind::Delivered,
+                    "guichet",
+                    format!("{dest}: service request {request_id}"),
+                ));
+            }
+            JobEvent::Closed { notes } => {
+                status = Some(TicketStatus::Closed);
+                let detail = format!(
+                    "{dest} closed the request{}",
+                    notes
+                        .as_deref()
+                        .map(|n| format!(": {}", n.chars().take(200).collect::<String>()))
+                        .unwrap_or_default()
+                );
+                if thread.state == ThreadState::Resolved {
+                    audit.push(AuditEvent::new(
+                        now,
+                        AuditKind::Delivered,
+                        dest.as_str(),
+                        detail,
+                    ));
+                } else {
+                    let mut event = thread.resolve(now, dest.as_str())?;
+                    event.detail = detail;
+                    audit.push(event);
+                }
+            }
+            JobEvent::Untracked => status = Some(TicketStatus::Untracked),
+            JobEvent::Waiting => {}
+            JobEvent::Failed { error, retry_at } => {
+                audit.push(AuditEvent::new(
+                    now,
+                    AuditKind::DeliveryFailed,
+                    "guichet",
+                    format!(
+                        "{dest} attempt {}: {}; next attempt {}",
+                        job.attempts,
+                        short(&error.to_string()),
+                        retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                ));
+                Metrics::inc(&self.metrics.outbox_failures);
+            }
+            JobEvent::Dead { error } => {
+                status = Some(TicketStatus::Dead);
+                audit.push(AuditEvent::new(
+                    now,
+                    AuditKind::DeliveryDead,
+                    "guichet",
+                    format!(
+                        "{dest} gave up after {} attempts: {}",
+                        job.attempts,
+                        short(&error.to_string())
+                    ),
+                ));
+                Metrics::inc(&self.metrics.outbox_failures);
+                Metrics::inc(&self.metrics.outbox_dead);
+            }
+        }
+        if let Some(t) = thread.ticket_mut(&job.id) {
+            if let Some(s) = status {
+                t.status = s;
+            }
+            if job.ticket_id.is_some() {
+                t.ticket_id = job.ticket_id.clone();
+            }
+            t.updated_at = now;
+        }
+        Ok(())
+    }
+
+    /// The coordinator asks for another attempt now (a dead job comes back to life).
+    ///
+    /// # Errors
+    /// Unknown job, a job with nothing left to do, or the store failed.
+    pub async fn retry_job(
+        &self,
+        id: &JobId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Job, PipelineError> {
+        let thread_id = id
+            .thread_id()
+            .ok_or_else(|| PipelineError::UnknownJob(id.clone()))?;
+        if self.store.job(id)?.is_none() {
+            return Err(PipelineError::UnknownJob(id.clone()));
+        }
+        let (_, job) = self
+            .act(thread_id, |thread| {
+                let mut job = self
+                    .store
+                    .job(id)?
+                    .ok_or_else(|| PipelineError::UnknownJob(id.clone()))?;
+                job.retry(now).map_err(PipelineError::Job)?;
+                if let Some(t) = thread.ticket_mut(&job.id) {
+                    if t.status == TicketStatus::Dead {
+                        t.status = if job.state == JobState::Pending {
+                            TicketStatus::Queued
+                        } else {
+                            TicketStatus::Delivered
+                        };
+                        t.updated_at = now;
+                    }
+                }
+                let step = Step {
+                    audit: vec![AuditEvent::new(
+                        now,
+                        AuditKind::DeliveryRetried,
+                        actor,
+                        job.id.to_string(),
+                    )],
+                    jobs: vec![job.clone()],
+                    ..Step::default()
+                };
+                Ok((step, job))
+            })
+            .await?;
+        self.outbox.notify_one();
+        Ok(job)
+    }
+}
+
+fn short(s: &str) -> String {
+    if s.chars().count() > 300 {
+        s.chars().take(299).chain(['…']).collect()
+    } else {
+        s.to_owned()
     }
 }
 
@@ -622,10 +984,7 @@ impl Pipeline {
     ///
     /// # Errors
     /// The store failed.
-    pub fn gauges(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(&'static str, &'static str, Vec<(String, u64)>)>, PipelineError> {
+    pub fn gauges(&self, now: DateTime<Utc>) -> Result<Vec<crate::metrics::Gauge>, PipelineError> {
         let by_state = ThreadState::ALL
             .iter()
             .map(|s| (format!("state=\"{s}\""), self.store.count_in(*s) as u64))
@@ -641,6 +1000,14 @@ impl Pipeline {
                 "guichet_threads_at_risk",
                 "Threads past their at-risk time, not yet overdue.",
                 vec![(String::new(), self.store.at_risk(now)?.len() as u64)],
+            ),
+            (
+                "guichet_outbox_jobs",
+                "Outbox jobs: pending delivery, delivered and followed (tracking), or dead.",
+                JobState::LISTED
+                    .iter()
+                    .map(|s| (format!("state=\"{s}\""), self.store.count_jobs(*s) as u64))
+                    .collect(),
             ),
         ])
     }

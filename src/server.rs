@@ -11,11 +11,12 @@ use tokio::sync::watch;
 
 use crate::adapters::http::{self, AppState};
 use crate::config::Settings;
+use crate::forwarders::Forwarders;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::responses::Responses;
 use crate::store::Store;
-use crate::watcher;
+use crate::{outbox, watcher};
 
 /// Opens the store and loads and checks every template.
 ///
@@ -46,8 +47,8 @@ pub fn settings(config: &Path, data_dir: Option<&Path>) -> anyhow::Result<Settin
     Ok(settings)
 }
 
-/// Serves HTTP on `listener` and runs the SLA watcher until `shutdown` completes, then
-/// flushes the store.
+/// Serves HTTP on `listener` and runs the SLA watcher and the outbox worker until
+/// `shutdown` completes, then flushes the store.
 ///
 /// # Errors
 /// The server failed.
@@ -57,7 +58,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let watcher = tokio::spawn(watcher::run(Arc::clone(&pipeline), stop_rx));
+    let forwarders = Arc::new(Forwarders::new(pipeline.settings())?);
+    let watcher = tokio::spawn(watcher::run(Arc::clone(&pipeline), stop_rx.clone()));
+    let outbox = tokio::spawn(outbox::run(Arc::clone(&pipeline), forwarders, stop_rx));
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -72,6 +75,7 @@ pub async fn run(
         .context("the HTTP server failed");
     let _ = stop_tx.send(true);
     let _ = watcher.await;
+    let _ = outbox.await;
     pipeline.store().flush()?;
     served
 }

@@ -1,4 +1,5 @@
-//! What customer-service agents and the coordinator see of threads: filters and views.
+//! What customer-service agents and the coordinator see of threads and of the outbox:
+//! filters and views.
 //!
 //! Read-only, shared by the staff HTTP API and the command line. Agents see the masked copy
 //! of a message; the original stays in the store for the audit trail.
@@ -9,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::message::{MessageKind, StoredMessage};
+use crate::domain::outbox::{DeliveryError, Destination, Job, JobId, JobState, Phase};
 use crate::domain::sla::SlaStatus;
-use crate::domain::thread::{AuditEvent, Thread, ThreadId, ThreadState};
+use crate::domain::thread::{AuditEvent, Thread, ThreadId, ThreadState, TicketRef};
 use crate::domain::{Category, Language};
 use crate::store::{Store, StoreError};
 
@@ -67,7 +69,7 @@ pub fn list(store: &Store, filter: Filter, now: DateTime<Utc>) -> Result<Vec<Sum
             ] {
                 all.extend(store.threads_in(state)?);
             }
-            all.sort_by(|a, b| b.last_message_at.cmp(&a.last_message_at));
+            all.sort_by_key(|t| std::cmp::Reverse(t.last_message_at));
             all
         }
     };
@@ -99,6 +101,9 @@ pub struct Summary {
     pub faq: Option<String>,
     /// Met or missed for each finished response clock, oldest first.
     pub history: Vec<SlaStatus>,
+    /// The tickets forwarded to customer-service systems, with their references.
+    #[serde(default)]
+    pub tickets: Vec<TicketRef>,
 }
 
 impl Summary {
@@ -124,6 +129,7 @@ impl Summary {
             abusive: t.abusive,
             faq: t.faq.clone(),
             history: t.clocks.iter().map(|c| c.status(now)).collect(),
+            tickets: t.tickets.clone(),
         }
     }
 }
@@ -181,4 +187,100 @@ pub fn detail(
             .collect(),
         audit: store.audit(id)?,
     }))
+}
+
+/// Which outbox jobs to list (`?state=` in the API, `--state` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxFilter {
+    /// What needs watching: pending and dead jobs.
+    Attention,
+    Pending,
+    Tracking,
+    Dead,
+    All,
+}
+
+impl OutboxFilter {
+    pub fn states(self) -> &'static [JobState] {
+        match self {
+            OutboxFilter::Attention => &[JobState::Pending, JobState::Dead],
+            OutboxFilter::Pending => &[JobState::Pending],
+            OutboxFilter::Tracking => &[JobState::Tracking],
+            OutboxFilter::Dead => &[JobState::Dead],
+            OutboxFilter::All => &JobState::LISTED,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxFilter::Attention => "pending,dead",
+            OutboxFilter::Pending => "pending",
+            OutboxFilter::Tracking => "tracking",
+            OutboxFilter::Dead => "dead",
+            OutboxFilter::All => "all",
+        }
+    }
+}
+
+impl FromStr for OutboxFilter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "pending,dead" | "dead,pending" => OutboxFilter::Attention,
+            "pending" => OutboxFilter::Pending,
+            "tracking" => OutboxFilter::Tracking,
+            "dead" => OutboxFilter::Dead,
+            "all" => OutboxFilter::All,
+            other => {
+                return Err(format!(
+                    "unknown outbox state \"{}\": use pending, tracking, dead or all",
+                    other.chars().take(40).collect::<String>()
+                ))
+            }
+        })
+    }
+}
+
+/// An outbox job as the coordinator sees it: where it stands and why it failed, without the
+/// ticket's text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Also the idempotency key sent to the destination.
+    pub id: JobId,
+    pub thread_id: ThreadId,
+    pub destination: Destination,
+    pub state: JobState,
+    /// deliver, token or track.
+    pub step: String,
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    /// When the worker tries again (absent for a dead job).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<DeliveryError>,
+    pub ticket_id: Option<String>,
+}
+
+impl OutboxEntry {
+    pub fn of(job: &Job) -> OutboxEntry {
+        OutboxEntry {
+            id: job.id.clone(),
+            thread_id: job.thread_id(),
+            destination: job.destination,
+            state: job.state,
+            step: match job.phase {
+                Phase::Deliver => "deliver",
+                Phase::Token { .. } => "token",
+                Phase::Track { .. } => "track",
+            }
+            .to_owned(),
+            attempts: job.attempts,
+            created_at: job.created_at,
+            next_attempt_at: job.is_queued().then_some(job.next_attempt_at),
+            last_attempt_at: job.last_attempt_at,
+            last_error: job.last_error.clone(),
+            ticket_id: job.ticket_id.clone(),
+        }
+    }
 }

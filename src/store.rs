@@ -15,6 +15,12 @@
 //! | `r`    | at_risk_at ++ thread id            | (running clocks, by risk time)|
 //! | `w`    | alert time ++ thread id            | the level the watcher reports |
 //! | `z`    | state ++ thread id                 | (threads by state)            |
+//! | `o`    | job id (its idempotency key)       | an outbox job (JSON)          |
+//! | `q`    | next_attempt_at ++ job id          | (queued jobs, by due time)    |
+//! | `k`    | job state ++ job id                | (jobs by state)               |
+//!
+//! An outbox job is written in the same batch as the message that caused it, so a crash
+//! cannot keep one without the other; a job that is done is deleted with its index entries.
 //!
 //! Numbers are big-endian and times are milliseconds with the sign bit flipped, so that a
 //! range scan in key order is a scan in time order: "what is overdue now" reads only the
@@ -32,6 +38,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::message::{Channel, PlatformMessageId, Sender, StoredMessage};
+use crate::domain::outbox::{Job, JobId, JobState};
 use crate::domain::sender::SenderRecord;
 use crate::domain::thread::{AuditEvent, Thread, ThreadId, ThreadState};
 
@@ -66,6 +73,9 @@ const DUE: u8 = b'u';
 const RISK: u8 = b'r';
 const ALERT: u8 = b'w';
 const STATE: u8 = b'z';
+const JOB: u8 = b'o';
+const QUEUE: u8 = b'q';
+const JOB_STATE: u8 = b'k';
 
 /// Everything one step of a thread's life writes, applied atomically by [`Store::write`].
 #[derive(Debug)]
@@ -80,6 +90,8 @@ pub struct ThreadWrite {
     pub dedupe: Option<PlatformMessageId>,
     /// The sender's record, when it changed.
     pub sender: Option<SenderRecord>,
+    /// Outbox jobs created or changed by this step; a job in state `Done` is deleted.
+    pub jobs: Vec<Job>,
 }
 
 impl ThreadWrite {
@@ -91,6 +103,7 @@ impl ThreadWrite {
             audit: Vec::new(),
             dedupe: None,
             sender: None,
+            jobs: Vec::new(),
         }
     }
 }
@@ -245,9 +258,58 @@ impl Store {
                 encode(record)?,
             );
         }
+        for job in &w.jobs {
+            // Jobs change only under their thread's sender lock (as the thread does), so
+            // the record read here is the one this batch replaces.
+            if let Some(previous) = self.job(&job.id)? {
+                for key in job_index_keys(&previous) {
+                    batch.remove(key);
+                }
+            }
+            if job.state == JobState::Done {
+                batch.remove(key_job(&[JOB], &job.id));
+            } else {
+                batch.insert(key_job(&[JOB], &job.id), encode(job)?);
+                for key in job_index_keys(job) {
+                    batch.insert(key, Vec::new());
+                }
+            }
+        }
         self.tree.apply_batch(batch)?;
         self.inner.written.fetch_add(1, Ordering::SeqCst);
         Ok(w.thread)
+    }
+
+    pub fn job(&self, id: &JobId) -> Result<Option<Job>> {
+        self.get(&key_job(&[JOB], id))
+    }
+
+    /// Jobs in one state, oldest first.
+    pub fn jobs_in(&self, state: JobState) -> Result<Vec<Job>> {
+        let mut out = Vec::new();
+        for key in self.tree.scan_prefix([JOB_STATE, state.code()]).keys() {
+            let key = key?;
+            let id = job_id_from(&key[2..])?;
+            if let Some(job) = self.job(&id)? {
+                out.push(job);
+            }
+        }
+        out.sort_by_key(|j: &Job| j.created_at);
+        Ok(out)
+    }
+
+    pub fn count_jobs(&self, state: JobState) -> usize {
+        self.tree.scan_prefix([JOB_STATE, state.code()]).count()
+    }
+
+    /// The first `limit` queued jobs by due time, soonest first.
+    pub fn queue_head(&self, limit: usize) -> Result<Vec<(DateTime<Utc>, JobId)>> {
+        let mut out = Vec::with_capacity(limit.min(256));
+        for key in self.tree.scan_prefix([QUEUE]).keys().take(limit) {
+            let key = key?;
+            out.push((decode_time(&key[1..9]), job_id_from(&key[9..])?));
+        }
+        Ok(out)
     }
 
     /// Returns once every write applied before the call is on disk. Concurrent callers share
@@ -398,6 +460,29 @@ fn index_keys(t: &Thread) -> Vec<Vec<u8>> {
         }
     }
     keys
+}
+
+/// The index entries of a job: its state, and its due time while it is queued.
+fn job_index_keys(job: &Job) -> Vec<Vec<u8>> {
+    let mut keys = vec![key_job(&[JOB_STATE, job.state.code()], &job.id)];
+    if job.is_queued() {
+        let mut k = vec![QUEUE];
+        k.extend_from_slice(&encode_time(job.next_attempt_at));
+        k.extend_from_slice(job.id.as_str().as_bytes());
+        keys.push(k);
+    }
+    keys
+}
+
+fn key_job(prefix: &[u8], id: &JobId) -> Vec<u8> {
+    [prefix, id.as_str().as_bytes()].concat()
+}
+
+fn job_id_from(bytes: &[u8]) -> Result<JobId> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| JobId::parse(s).ok())
+        .ok_or_else(|| StoreError::Corrupt("an outbox index entry".into()))
 }
 
 fn key_id(prefix: u8, id: ThreadId) -> Vec<u8> {
@@ -611,5 +696,77 @@ mod tests {
             store.inner.written.load(Ordering::SeqCst)
         );
         assert_eq!(store.all_threads().unwrap().len(), 32);
+    }
+
+    #[test]
+    fn a_job_is_queued_by_due_time_and_forgotten_once_done() {
+        use crate::domain::outbox::{Attempt, Destination, Job, RetryPolicy, Ticket};
+        let store = Store::temporary().unwrap();
+        let t = new_thread(&store, "a", Category::Complaint, at(0));
+        let ticket = Ticket {
+            thread_id: t.id,
+            seq: 0,
+            category: Category::Complaint,
+            confidence: 0.9,
+            language: Language::Fr,
+            text: "allo".into(),
+            masked: false,
+            channel: "web".into(),
+            sender: "a".into(),
+            sent_at: at(0),
+            due_at: at(48),
+            needs_triage: false,
+            abusive: false,
+            follow_up: false,
+        };
+        let late = Job::new(Destination::Open311, ticket.clone(), at(2));
+        let soon = Job::new(Destination::Webhook, ticket, at(1));
+        let mut w = ThreadWrite::new(Some(t.clone()), t.clone());
+        w.jobs = vec![late.clone(), soon.clone()];
+        let t = store.write(w).unwrap();
+        let head: Vec<_> = store.queue_head(10).unwrap();
+        assert_eq!(
+            head,
+            vec![(at(1), soon.id.clone()), (at(2), late.id.clone())]
+        );
+        assert_eq!(store.count_jobs(JobState::Pending), 2);
+
+        let policy = RetryPolicy {
+            initial: Duration::seconds(1),
+            max: Duration::seconds(10),
+            max_attempts: 1,
+            max_age: Duration::hours(1),
+            poll: Duration::minutes(1),
+            track_for: Duration::days(1),
+        };
+        let mut dead = soon.clone();
+        dead.apply(
+            Attempt::Failed(crate::domain::outbox::DeliveryError::transient("x")),
+            at(3),
+            &policy,
+            0.0,
+        );
+        let mut done = late.clone();
+        done.apply(
+            Attempt::Delivered {
+                ticket_id: None,
+                token: None,
+            },
+            at(3),
+            &policy,
+            0.0,
+        );
+        assert_eq!(
+            done.state,
+            JobState::Done,
+            "a blackbox 311 service gives no id"
+        );
+        let mut w = ThreadWrite::new(Some(t.clone()), t);
+        w.jobs = vec![dead.clone(), done];
+        store.write(w).unwrap();
+        assert!(store.queue_head(10).unwrap().is_empty());
+        assert_eq!(store.jobs_in(JobState::Dead).unwrap(), vec![dead]);
+        assert!(store.job(&late.id).unwrap().is_none());
+        assert_eq!(store.count_jobs(JobState::Pending), 0);
     }
 }

@@ -22,10 +22,11 @@ use serde_json::json;
 
 use crate::adapters::web;
 use crate::domain::message::{IncomingMessage, Limits, RawMessage};
+use crate::domain::outbox::JobId;
 use crate::domain::thread::ThreadId;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, PipelineError};
-use crate::staff::Filter;
+use crate::staff::{Filter, OutboxEntry, OutboxFilter};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -64,6 +65,11 @@ impl From<PipelineError> for ApiError {
                 ApiError(StatusCode::NOT_FOUND, format!("there is no thread {id}"))
             }
             PipelineError::Transition(t) => ApiError(StatusCode::CONFLICT, t.to_string()),
+            PipelineError::UnknownJob(id) => ApiError(
+                StatusCode::NOT_FOUND,
+                format!("there is no outbox job {id}"),
+            ),
+            PipelineError::Job(message) => ApiError(StatusCode::CONFLICT, message),
             other => {
                 tracing::error!(error = %other, "request failed");
                 ApiError(
@@ -83,6 +89,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/threads/{id}/replies", post(reply))
         .route("/api/threads/{id}/resolve", post(resolve))
         .route("/api/senders/{channel}/{sender}/unblock", post(unblock))
+        .route("/api/outbox", get(list_outbox))
+        .route("/api/outbox/{id}/retry", post(retry_job))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
     Router::new()
         .route("/api/messages", post(post_message))
@@ -256,6 +264,30 @@ async fn unblock(
     let sender = Sender::parse(&sender).map_err(|e| ApiError::bad(e.to_string()))?;
     let was_blocked = state.pipeline.unblock(&channel, &sender).await?;
     Ok(Json(json!({ "unblocked": was_blocked })).into_response())
+}
+
+async fn list_outbox(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let filter = match q.state.as_deref() {
+        None => OutboxFilter::Attention,
+        Some(s) => s.parse::<OutboxFilter>().map_err(ApiError::bad)?,
+    };
+    let jobs = state.pipeline.outbox_entries(filter)?;
+    Ok(Json(json!({ "jobs": jobs })).into_response())
+}
+
+async fn retry_job(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = JobId::parse(&id).map_err(|e| ApiError(StatusCode::NOT_FOUND, e))?;
+    let job = state
+        .pipeline
+        .retry_job(&id, "coordinator", Utc::now())
+        .await?;
+    Ok(Json(json!({ "job": OutboxEntry::of(&job) })).into_response())
 }
 
 async fn healthz() -> Response {

@@ -1,9 +1,11 @@
-//! The pure domain core: messages, threads, categories, the business calendar and the SLA
-//! clock. Nothing here does I/O, reads a clock or the environment.
+//! The pure domain core: messages, threads, categories, the business calendar, the SLA
+//! clock and the outbox's forwarding jobs. Nothing here does I/O, reads a clock or the
+//! environment.
 
 pub mod calendar;
 pub mod category;
 pub mod message;
+pub mod outbox;
 pub mod sender;
 pub mod sla;
 pub mod thread;

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::message::{Channel, Sender};
+use super::outbox::{Destination, JobId};
 use super::sla::{Clock, ClockKind, SlaPolicy, SlaStatus};
 use super::{Category, Language};
 
@@ -172,6 +173,16 @@ pub enum AuditKind {
     AtRisk,
     Overdue,
     NeedsTriage,
+    /// A ticket was queued in the outbox for a destination.
+    Queued,
+    /// A destination took the ticket.
+    Delivered,
+    /// An attempt to deliver failed; it will be retried.
+    DeliveryFailed,
+    /// The outbox gave up on a ticket; the coordinator can retry it.
+    DeliveryDead,
+    /// The coordinator asked for another delivery attempt.
+    DeliveryRetried,
 }
 
 /// One line of a thread's audit log.
@@ -248,10 +259,42 @@ pub struct Thread {
     /// The FAQ entry that answered the citizen, if any.
     #[serde(default)]
     pub faq: Option<String>,
+    /// The tickets sent (or being sent) to customer-service systems.
+    #[serde(default)]
+    pub tickets: Vec<TicketRef>,
     /// Number of messages (citizen, acknowledgment, agent) kept on the thread.
     pub message_count: u32,
     /// Number of audit events kept on the thread.
     pub audit_count: u32,
+}
+
+/// Where a ticket stands in a customer-service system, as guichet knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// In the outbox, not delivered yet.
+    Queued,
+    /// The destination took it (an Open311 request is open and followed).
+    Delivered,
+    /// The outbox gave up; the coordinator can retry the job.
+    Dead,
+    /// The 311 system closed the request.
+    Closed,
+    /// Delivered, but no longer followed.
+    Untracked,
+}
+
+/// A ticket sent to a customer-service system for this thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRef {
+    pub destination: Destination,
+    /// The outbox job, which is also the idempotency key.
+    pub job: JobId,
+    pub status: TicketStatus,
+    /// The receiver's reference (ticket id, 311 service request id), once known.
+    #[serde(default)]
+    pub ticket_id: Option<String>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The classifier's view of one message, as the thread needs it.
@@ -293,6 +336,7 @@ impl Thread {
             needs_triage: false,
             abusive: false,
             faq: None,
+            tickets: Vec::new(),
             message_count: 0,
             audit_count: 0,
         }
@@ -476,6 +520,21 @@ impl Thread {
             out.push((self.clock.due_at, Alerted::Overdue));
         }
         out
+    }
+}
+
+impl Thread {
+    /// A request for `destination` is queued or open: a new one would duplicate it.
+    pub fn has_open_ticket(&self, destination: Destination) -> bool {
+        self.tickets.iter().any(|t| {
+            t.destination == destination
+                && matches!(t.status, TicketStatus::Queued | TicketStatus::Delivered)
+        })
+    }
+
+    /// The ticket of an outbox job, to update as the job moves.
+    pub fn ticket_mut(&mut self, job: &JobId) -> Option<&mut TicketRef> {
+        self.tickets.iter_mut().find(|t| &t.job == job)
     }
 }
 

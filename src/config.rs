@@ -272,7 +272,7 @@ impl Settings {
             );
         }
         let url = self.channels.web.callback_url.trim();
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!(
                 "channels.web.callback_url \"{url}\" is not an http(s) URL"
             ));

@@ -8,6 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::Category;
 
+/// A gauge read from the store at scrape time: one sample per label set.
+#[derive(Debug, Clone)]
+pub struct Gauge {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// Label set (`state="open"`, or empty) and value.
+    pub samples: Vec<(String, u64)>,
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub received: [AtomicU64; 3],
@@ -41,7 +50,7 @@ impl Metrics {
     }
 
     /// Renders the counters, followed by the gauges the caller read from the store.
-    pub fn render(&self, gauges: &[(&str, &str, Vec<(String, u64)>)]) -> String {
+    pub fn render(&self, gauges: &[Gauge]) -> String {
         let mut out = String::with_capacity(2048);
         let _ = writeln!(
             out,
@@ -114,7 +123,12 @@ impl Metrics {
                 counter.load(Ordering::Relaxed)
             );
         }
-        for (name, help, samples) in gauges {
+        for Gauge {
+            name,
+            help,
+            samples,
+        } in gauges
+        {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
             for (labels, value) in samples {
                 if labels.is_empty() {

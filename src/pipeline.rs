@@ -24,7 +24,7 @@ use crate::domain::sender::{SenderRecord, StrikeOutcome};
 use crate::domain::sla::SlaPolicy;
 use crate::domain::thread::{AuditEvent, AuditKind, Thread, ThreadId, ThreadState, Triage};
 use crate::domain::{Category, Language};
-use crate::metrics::Metrics;
+use crate::metrics::{Gauge, Metrics};
 use crate::responses::{Context, Responses};
 use crate::store::{Store, StoreError, ThreadWrite};
 
@@ -467,7 +467,6 @@ impl Pipeline {
     async fn act<T>(
         &self,
         id: ThreadId,
-        now: DateTime<Utc>,
         action: impl FnOnce(
             &mut Thread,
         ) -> Result<(Vec<AuditEvent>, Vec<StoredMessage>, T), PipelineError>,
@@ -483,7 +482,6 @@ impl Pipeline {
             .ok_or(PipelineError::UnknownThread(id))?;
         let mut thread = previous.clone();
         let (audit, messages, value) = action(&mut thread)?;
-        let _ = now;
         let mut write = ThreadWrite::new(Some(previous), thread);
         write.audit = audit;
         write.messages = messages;
@@ -506,7 +504,7 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<(Thread, Delivery), PipelineError> {
         let (thread, ()) = self
-            .act(id, now, |t| {
+            .act(id, |t| {
                 let event = t.answer(now, agent)?;
                 let message = StoredMessage {
                     kind: MessageKind::Agent,
@@ -543,9 +541,7 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<Thread, PipelineError> {
         let (thread, ()) = self
-            .act(id, now, |t| {
-                Ok((vec![t.resolve(now, actor)?], Vec::new(), ()))
-            })
+            .act(id, |t| Ok((vec![t.resolve(now, actor)?], Vec::new(), ())))
             .await?;
         Ok(thread)
     }
@@ -561,7 +557,7 @@ impl Pipeline {
     ) -> Result<Option<DateTime<Utc>>, PipelineError> {
         for id in self.store.alerts_due(now)? {
             let result = self
-                .act(id, now, |t| {
+                .act(id, |t| {
                     let events: Vec<_> = t.alert(now).into_iter().collect();
                     Ok((events, Vec::new(), ()))
                 })
@@ -622,26 +618,28 @@ impl Pipeline {
     ///
     /// # Errors
     /// The store failed.
-    pub fn gauges(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(&'static str, &'static str, Vec<(String, u64)>)>, PipelineError> {
+    pub fn gauges(&self, now: DateTime<Utc>) -> Result<Vec<Gauge>, PipelineError> {
         let by_state = ThreadState::ALL
             .iter()
             .map(|s| (format!("state=\"{s}\""), self.store.count_in(*s) as u64))
             .collect();
+        let single = |value: usize| vec![(String::new(), value as u64)];
         Ok(vec![
-            ("guichet_threads", "Threads by state.", by_state),
-            (
-                "guichet_threads_overdue",
-                "Threads whose response is overdue.",
-                vec![(String::new(), self.store.overdue(now)?.len() as u64)],
-            ),
-            (
-                "guichet_threads_at_risk",
-                "Threads past their at-risk time, not yet overdue.",
-                vec![(String::new(), self.store.at_risk(now)?.len() as u64)],
-            ),
+            Gauge {
+                name: "guichet_threads",
+                help: "Threads by state.",
+                samples: by_state,
+            },
+            Gauge {
+                name: "guichet_threads_overdue",
+                help: "Threads whose response is overdue.",
+                samples: single(self.store.overdue(now)?.len()),
+            },
+            Gauge {
+                name: "guichet_threads_at_risk",
+                help: "Threads past their at-risk time, not yet overdue.",
+                samples: single(self.store.at_risk(now)?.len()),
+            },
         ])
     }
 }

@@ -67,7 +67,7 @@ pub fn list(store: &Store, filter: Filter, now: DateTime<Utc>) -> Result<Vec<Sum
             ] {
                 all.extend(store.threads_in(state)?);
             }
-            all.sort_by(|a, b| b.last_message_at.cmp(&a.last_message_at));
+            all.sort_by_key(|t| std::cmp::Reverse(t.last_message_at));
             all
         }
     };

@@ -79,55 +79,33 @@ impl TestApp {
 
     /// POST /api/messages; returns the status and the JSON body.
     pub async fn post_message(&self, body: Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(self.url("/api/messages"))
-            .json(&body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(self.client.post(self.url("/api/messages")).json(&body)).await
     }
 
     pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let r = self
-            .client
-            .post(self.url("/api/messages"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        let request = self.client.post(self.url("/api/messages"));
+        send(
+            request
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
     }
 
     /// A staff GET with the token.
     pub async fn staff_get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(self.client.get(self.url(path)).bearer_auth(TOKEN)).await
     }
 
     /// A staff POST with the token.
     pub async fn staff_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(TOKEN)
+                .json(&body),
+        )
+        .await
     }
 
     /// Every thread in the store, whatever its state.
@@ -136,6 +114,13 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
         body["threads"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// Sends a request; returns the status and the JSON body (null when there is none).
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = request.send().await.expect("the server answers");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 pub fn message(sender: &str, text: &str) -> Value {

@@ -103,6 +103,11 @@ enum Command {
     },
     /// Validate the configuration and every response template.
     Check,
+    /// Exit 0 when a running guichet answers its health check (for container health checks).
+    Health {
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +160,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify => classify_stdin(),
         Command::Eval { file, json } => eval(&file, json),
         Command::Check => check(&cli.config, cli.data_dir.as_deref()),
+        Command::Health { url } => {
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(3))
+                .build()?;
+            let status = client
+                .get(&url)
+                .send()
+                .await
+                .with_context(|| format!("{url} did not answer"))?
+                .status();
+            if !status.is_success() {
+                bail!("{url} answered {status}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Overdue { json, at_risk } => {
             let staff = Staff::connect(settings()?)?;
             let mut threads = staff.list(Filter::Overdue).await?;

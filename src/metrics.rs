@@ -9,8 +9,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::Category;
 
-/// A gauge read from the store: name, help, and its samples as (labels, value).
-pub type Gauge = (&'static str, &'static str, Vec<(String, u64)>);
+/// A gauge read from the store at scrape time: one sample per label set.
+#[derive(Debug, Clone)]
+pub struct Gauge {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// Label set (`state="open"`, or empty) and value.
+    pub samples: Vec<(String, u64)>,
+}
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -183,7 +189,12 @@ impl Metrics {
             "guichet_outbox_delivery_seconds",
             "Time from a ticket's queueing to its delivery.",
         );
-        for (name, help, samples) in gauges {
+        for Gauge {
+            name,
+            help,
+            samples,
+        } in gauges
+        {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
             for (labels, value) in samples {
                 if labels.is_empty() {

@@ -29,7 +29,7 @@ use crate::domain::thread::{
     AuditEvent, AuditKind, Thread, ThreadId, ThreadState, TicketRef, TicketStatus, Triage,
 };
 use crate::domain::{Category, Language};
-use crate::metrics::Metrics;
+use crate::metrics::{Gauge, Metrics};
 use crate::responses::{Context, Responses};
 use crate::store::{Store, StoreError, ThreadWrite};
 
@@ -984,31 +984,36 @@ impl Pipeline {
     ///
     /// # Errors
     /// The store failed.
-    pub fn gauges(&self, now: DateTime<Utc>) -> Result<Vec<crate::metrics::Gauge>, PipelineError> {
+    pub fn gauges(&self, now: DateTime<Utc>) -> Result<Vec<Gauge>, PipelineError> {
         let by_state = ThreadState::ALL
             .iter()
             .map(|s| (format!("state=\"{s}\""), self.store.count_in(*s) as u64))
             .collect();
+        let single = |value: usize| vec![(String::new(), value as u64)];
         Ok(vec![
-            ("guichet_threads", "Threads by state.", by_state),
-            (
-                "guichet_threads_overdue",
-                "Threads whose response is overdue.",
-                vec![(String::new(), self.store.overdue(now)?.len() as u64)],
-            ),
-            (
-                "guichet_threads_at_risk",
-                "Threads past their at-risk time, not yet overdue.",
-                vec![(String::new(), self.store.at_risk(now)?.len() as u64)],
-            ),
-            (
-                "guichet_outbox_jobs",
-                "Outbox jobs: pending delivery, delivered and followed (tracking), or dead.",
-                JobState::LISTED
+            Gauge {
+                name: "guichet_threads",
+                help: "Threads by state.",
+                samples: by_state,
+            },
+            Gauge {
+                name: "guichet_threads_overdue",
+                help: "Threads whose response is overdue.",
+                samples: single(self.store.overdue(now)?.len()),
+            },
+            Gauge {
+                name: "guichet_threads_at_risk",
+                help: "Threads past their at-risk time, not yet overdue.",
+                samples: single(self.store.at_risk(now)?.len()),
+            },
+            Gauge {
+                name: "guichet_outbox_jobs",
+                help: "Outbox jobs: pending delivery, delivered and followed (tracking), or dead.",
+                samples: JobState::LISTED
                     .iter()
                     .map(|s| (format!("state=\"{s}\""), self.store.count_jobs(*s) as u64))
                     .collect(),
-            ),
+            },
         ])
     }
 }

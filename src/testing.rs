@@ -1,6 +1,6 @@
 //! Fixtures shared by the crate's unit tests.
 
-use chrono::{Duration, NaiveTime, Weekday};
+use chrono::Duration;
 
 use crate::domain::calendar::{BusinessHours, Calendar};
 use crate::domain::sla::{Counting, SlaPolicy, Target};
@@ -11,17 +11,7 @@ use crate::domain::Category;
 pub fn policy() -> SlaPolicy {
     let calendar = Calendar::new(
         chrono_tz::America::Toronto,
-        BusinessHours {
-            open: NaiveTime::from_hms_opt(8, 30, 0).expect("valid time"),
-            close: NaiveTime::from_hms_opt(16, 30, 0).expect("valid time"),
-            days: vec![
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-            ],
-        },
+        BusinessHours::default(),
         vec![],
     )
     .expect("valid calendar");

@@ -1,0 +1,225 @@
+//! The real binary: durability across `kill -9`, the command line, `check`.
+
+use std::process::Stdio;
+
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use crate::helpers::{guichet, manifest, serve};
+
+#[tokio::test]
+async fn a_message_answered_with_200_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut served = serve(dir.path());
+    let sent_at = (Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let r = client
+        .post(format!("http://{}/api/messages", served.address))
+        .json(&json!({
+            "sender": "resident-9",
+            "text": "My street still hasn't been plowed after three days, this is unacceptable.",
+            "message_id": "fb-123",
+            "sent_at": sent_at,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    // Right after the answer, without a chance to shut down cleanly.
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    drop(served);
+
+    // The store holds it: the command line reads it directly.
+    let out = guichet(dir.path())
+        .args(["overdue", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["threads"][0]["thread_id"], answer["thread_id"]);
+
+    // And a restarted server knows the message id.
+    let served = serve(dir.path());
+    let again: Value = client
+        .post(format!("http://{}/api/messages", served.address))
+        .json(&json!({ "sender": "resident-9", "text": "again", "message_id": "fb-123" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["thread_id"], answer["thread_id"]);
+}
+
+#[tokio::test]
+async fn the_command_line_reaches_a_running_server_through_its_staff_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve(dir.path());
+    let sent_at = (Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let body: Value = reqwest::Client::new()
+        .post(format!("http://{}/api/messages", served.address))
+        .json(&json!({
+            "sender": "resident-10",
+            "text": "I want to complain: the garbage truck skipped our street again and nobody called back.",
+            "sent_at": sent_at,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = body["thread_id"].as_str().unwrap();
+
+    // The store is held by `serve`; the commands go through the staff API.
+    let with_server = |args: &[&str]| {
+        guichet(dir.path())
+            .env("GUICHET__HTTP__LISTEN", served.address.to_string())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = with_server(&["overdue"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(table.contains("THREAD") && table.contains(id), "{table}");
+    assert!(table.contains("overdue"), "{table}");
+
+    let out = with_server(&["show", id]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        shown.contains("audit") && shown.contains("acknowledged"),
+        "{shown}"
+    );
+
+    let out = with_server(&["resolve", id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = with_server(&["threads", "--state", "resolved", "--json"]);
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["threads"][0]["thread_id"], id);
+
+    let health = format!("http://{}/healthz", served.address);
+    let out = guichet(dir.path())
+        .args(["health", "--url", &health])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    // Without the token the command says why it cannot go on.
+    let out = guichet(dir.path())
+        .env_remove("GUICHET__STAFF__TOKEN")
+        .args(["overdue"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GUICHET__STAFF__TOKEN"));
+}
+
+#[test]
+fn check_passes_on_the_shipped_configuration_and_names_a_missing_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = guichet(dir.path()).arg("check").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A copy of the tree without one template.
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(&manifest().join("responses"), copy.path());
+    std::fs::remove_file(copy.path().join("en/ack_complaint.j2")).unwrap();
+    let out = guichet(dir.path())
+        .env("GUICHET__RESPONSES__DIR", copy.path())
+        .arg("check")
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("en/ack_complaint.j2"), "{err}");
+}
+
+#[test]
+fn check_fails_with_one_sentence_on_a_bad_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = guichet(dir.path())
+        .env("GUICHET__SLA__AT_RISK_SHARE", "1.5")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("config/default.toml") && err.contains("share"),
+        "{err}"
+    );
+}
+
+#[test]
+fn classify_prints_one_json_object_a_line() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = guichet(dir.path())
+        .arg("classify")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            "Ça sent le gaz dans ma rue!\n{\"text\": \"When is the library open on Sunday?\"}\n"
+                .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["category"], "urgent");
+    assert_eq!(lines[0]["language"], "fr");
+    assert_eq!(lines[1]["category"], "info");
+    assert_eq!(lines[1]["language"], "en");
+    for l in &lines {
+        let c = l["confidence"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&c));
+        assert!(l["abusive"].is_boolean());
+        assert!(l["reasons"].is_array());
+    }
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

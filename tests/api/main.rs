@@ -1,0 +1,8 @@
+//! The app as a whole: started on port 0 with a temporary store, driven over HTTP, and as the
+//! real binary for what only a process can show (a `kill -9`, the command line).
+
+mod binary;
+mod helpers;
+mod inbox;
+mod rejections;
+mod staff;

@@ -1,0 +1,162 @@
+//! The staff API: authentication, agents' answers, resolution.
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+use crate::helpers::{message, spawn_app, spawn_app_with, TOKEN};
+use guichet::config::Secret;
+
+const COMPLAINT: &str = "Plainte: le déneigement de ma rue a encore été oublié, c'est inacceptable";
+
+#[tokio::test]
+async fn staff_routes_answer_401_without_the_token() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/threads",
+        "/api/threads?state=overdue",
+        "/api/threads/G-000001",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("token"));
+        let r = app
+            .client
+            .get(app.url(path))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+    }
+    let r = app
+        .client
+        .post(app.url("/api/threads/G-000001/resolve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn without_a_configured_token_the_staff_routes_refuse_everyone() {
+    let app = spawn_app_with(|s| s.staff.token = Secret::default()).await;
+    let r = app
+        .client
+        .get(app.url("/api/threads"))
+        .bearer_auth("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app
+        .client
+        .get(app.url("/api/threads"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn an_agent_reply_answers_the_thread_and_records_met() {
+    let app = spawn_app().await;
+    let (_, body) = app.post_message(message("c10", COMPLAINT)).await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    let (status, reply) = app
+        .staff_post(
+            &format!("/api/threads/{id}/replies"),
+            json!({ "agent": "Luc", "text": "Bonjour, l'équipe passera demain matin." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["thread"]["state"], "answered");
+    assert_eq!(reply["thread"]["sla"], "met");
+
+    let (_, detail) = app.staff_get(&format!("/api/threads/{id}")).await;
+    let messages = detail["messages"].as_array().unwrap();
+    assert_eq!(messages.last().unwrap()["author"], "Luc");
+    let answered = detail["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "answered")
+        .expect("an answered event");
+    assert_eq!(answered["detail"], "first response met");
+}
+
+#[tokio::test]
+async fn a_late_agent_reply_records_missed() {
+    let app = spawn_app().await;
+    let sent_at = (Utc::now() - Duration::days(3)).to_rfc3339();
+    let (_, body) = app
+        .post_message(json!({ "sender": "c11", "text": COMPLAINT, "sent_at": sent_at }))
+        .await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    let (status, reply) = app
+        .staff_post(
+            &format!("/api/threads/{id}/replies"),
+            json!({ "agent": "Luc", "text": "Désolé du délai." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["thread"]["sla"], "missed");
+    let (_, overdue) = app.staff_get("/api/threads?state=overdue").await;
+    assert!(overdue["threads"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_resolved_thread_is_listed_as_resolved_and_cannot_be_resolved_twice() {
+    let app = spawn_app().await;
+    let (_, body) = app.post_message(message("c12", COMPLAINT)).await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .staff_post(&format!("/api/threads/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, list) = app.staff_get("/api/threads?state=resolved").await;
+    assert_eq!(list["threads"][0]["thread_id"], body["thread_id"]);
+    let (status, err) = app
+        .staff_post(&format!("/api/threads/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, 409);
+    assert!(err["error"].as_str().unwrap().contains("resolved"));
+}
+
+#[tokio::test]
+async fn an_agent_answer_is_posted_to_the_web_callback() {
+    use axum::{routing::post, Json, Router};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let receiver = Router::new().route(
+        "/callback",
+        post(move |Json(v): Json<serde_json::Value>| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let callback = format!("http://{}/callback", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let app = spawn_app_with(|s| s.channels.web.callback_url = callback).await;
+    let (_, body) = app.post_message(message("c13", COMPLAINT)).await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    let (_, reply) = app
+        .staff_post(
+            &format!("/api/threads/{id}/replies"),
+            json!({ "agent": "Ana", "text": "C'est noté, merci." }),
+        )
+        .await;
+    assert_eq!(reply["relayed"], true);
+    let posted = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the callback is called")
+        .unwrap();
+    assert_eq!(posted["thread_id"], body["thread_id"]);
+    assert_eq!(posted["sender"], "c13");
+    assert_eq!(posted["text"], "C'est noté, merci.");
+}

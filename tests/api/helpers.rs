@@ -152,7 +152,16 @@ pub fn guichet(data_dir: &Path) -> Command {
 
 /// Starts `guichet serve` and waits for the address it announces.
 pub fn serve(data_dir: &Path) -> Served {
-    let mut child = guichet(data_dir)
+    serve_with(data_dir, &[])
+}
+
+/// `serve` with extra environment variables (`GUICHET__…` settings).
+pub fn serve_with(data_dir: &Path, env: &[(&str, String)]) -> Served {
+    let mut cmd = guichet(data_dir);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

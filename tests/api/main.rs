@@ -4,5 +4,7 @@
 mod binary;
 mod helpers;
 mod inbox;
+mod open311;
+mod outbox;
 mod rejections;
 mod staff;

@@ -464,3 +464,42 @@ async fn a_kill_9_under_load_loses_no_acknowledged_message_and_creates_no_ticket
     }
     assert_eq!(bodies.len(), tickets.len());
 }
+
+#[tokio::test]
+async fn customer_service_receives_the_copy_agents_see_of_an_insulting_message() {
+    let (desk, desk_addr) = spawn_desk(false).await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.forwarders.webhook = Some(guichet::config::WebhookSettings {
+            url: format!("http://{desk_addr}/tickets"),
+            secret: guichet::config::Secret::new(SECRET),
+            rate_per_second: 100,
+        });
+    })
+    .await;
+    let (status, answer) = app
+        .post_message(crate::helpers::message(
+            "grumpy",
+            "Vous êtes des idiots, personne n'a déneigé ma rue depuis trois jours",
+        ))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            !desk.tickets().is_empty()
+        })
+        .await,
+        "the ticket is delivered"
+    );
+    let received = desk.received();
+    assert!(received[0].signature_ok);
+    let ticket: Value = serde_json::from_slice(&received[0].body).unwrap();
+    // The moderation's masked copy, never the original, whatever the classifier masks.
+    let id = answer["thread_id"].as_str().unwrap();
+    let (_, detail) = app.staff_get(&format!("/api/threads/{id}")).await;
+    let seen = &detail["messages"][0];
+    assert_eq!(seen["masked"], true, "{detail}");
+    assert_eq!(ticket["masked"], true, "{ticket}");
+    assert_eq!(ticket["text"], seen["text"], "{ticket}");
+    assert_eq!(ticket["abusive"], true);
+    assert_eq!(ticket["sender"]["id"], "grumpy");
+}

@@ -4,6 +4,7 @@
 mod binary;
 mod helpers;
 mod inbox;
+mod moderation;
 mod open311;
 mod outbox;
 mod rejections;

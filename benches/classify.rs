@@ -1,0 +1,44 @@
+//! Classifier benchmarks: throughput of `classify` over the test split (messages per second),
+//! and the start-up cost of `Classifier::train` on the training split.
+//!
+//! Run with `cargo bench --bench classify`.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use guichet::classify::{parse_labelled, Classifier};
+
+const TRAIN: &str = include_str!("../data/corpus/train.jsonl");
+const TEST: &str = include_str!("../data/corpus/test.jsonl");
+
+fn classify_throughput(c: &mut Criterion) {
+    let examples = match parse_labelled(TEST) {
+        Ok(examples) => examples,
+        Err(e) => panic!("the test split does not parse: {e}"),
+    };
+    let classifier = Classifier::builtin();
+    let mut group = c.benchmark_group("classify");
+    group.throughput(Throughput::Elements(examples.len() as u64));
+    group.bench_function("test split", |b| {
+        b.iter(|| {
+            for e in &examples {
+                black_box(classifier.classify(black_box(&e.text)));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn training_time(c: &mut Criterion) {
+    let examples = match parse_labelled(TRAIN) {
+        Ok(examples) => examples,
+        Err(e) => panic!("the training split does not parse: {e}"),
+    };
+    let mut group = c.benchmark_group("train");
+    group.sample_size(20);
+    group.bench_function("train split", |b| {
+        b.iter(|| black_box(Classifier::train(black_box(&examples))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, classify_throughput, training_time);
+criterion_main!(benches);

@@ -1,0 +1,134 @@
+//! Labelled examples: parsing the TSV and JSONL files the classifier learns and is scored on.
+//!
+//! Owns the two line formats, `label<TAB>lang<TAB>text` and
+//! `{"label": ..., "lang": ..., "text": ...}`, detected line by line so a file may mix them.
+//! Takes text, returns values: reading the file is the caller's business. No I/O.
+
+use serde::Deserialize;
+
+use crate::domain::{Category, Language};
+
+use super::{ClassifyError, Example};
+
+#[derive(Deserialize)]
+struct JsonLine {
+    label: String,
+    lang: String,
+    text: String,
+}
+
+/// Parses labelled examples, one a line: TSV `label<TAB>lang<TAB>text` or a JSON object
+/// with `label`, `lang` and `text`. Blank lines and lines starting with `#` are skipped.
+///
+/// # Errors
+///
+/// [`ClassifyError::Parse`] on the first bad line, naming its number and the problem.
+pub fn parse_labelled(input: &str) -> Result<Vec<Example>, ClassifyError> {
+    let mut examples = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        if let Some(parsed) = parse_line(line) {
+            examples.push(parsed.map_err(|problem| ClassifyError::Parse {
+                line: i + 1,
+                problem,
+            })?);
+        }
+    }
+    Ok(examples)
+}
+
+/// Like [`parse_labelled`], but skips bad lines: for the corpus compiled into the binary,
+/// where a bad line must cost one example, not the start-up. Tests check it has none.
+pub(crate) fn parse_lenient(input: &str) -> Vec<Example> {
+    input
+        .lines()
+        .filter_map(parse_line)
+        .filter_map(Result::ok)
+        .collect()
+}
+
+/// `None` for a line to skip, else the example or what is wrong with the line.
+fn parse_line(line: &str) -> Option<Result<Example, String>> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let trimmed = line.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    let (label, lang, text) = if trimmed.starts_with('{') {
+        match serde_json::from_str::<JsonLine>(trimmed) {
+            Ok(j) => (j.label, j.lang, j.text),
+            Err(e) => return Some(Err(format!("invalid JSON object: {e}"))),
+        }
+    } else {
+        let fields: Vec<&str> = line.splitn(3, '\t').collect();
+        match fields[..] {
+            [label, lang, text] => (label.to_string(), lang.to_string(), text.to_string()),
+            _ => {
+                return Some(Err(format!(
+                    "expected `label<TAB>lang<TAB>text` or a JSON object, found {} tab-separated field{}",
+                    fields.len(),
+                    if fields.len() == 1 { "" } else { "s" }
+                )))
+            }
+        }
+    };
+    Some(build(&label, &lang, text))
+}
+
+fn build(label: &str, lang: &str, text: String) -> Result<Example, String> {
+    let label: Category = label.parse()?;
+    let lang: Language = lang.parse()?;
+    if text.trim().is_empty() {
+        return Err("the text is empty".to_string());
+    }
+    Ok(Example { label, lang, text })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_and_jsonl_lines_can_be_mixed() {
+        let input = "# a comment\n\
+                     urgent\tfr\tÇa sent le gaz\n\
+                     \n\
+                     {\"label\":\"info\",\"lang\":\"en\",\"text\":\"When is pickup?\\tThanks\"}\n\
+                     complaint\ten\tThe plow\tbroke my fence\r\n";
+        let examples = parse_labelled(input).expect("valid input");
+        assert_eq!(examples.len(), 3);
+        assert_eq!(examples[0].label, Category::Urgent);
+        assert_eq!(examples[0].lang, Language::Fr);
+        assert_eq!(examples[1].text, "When is pickup?\tThanks");
+        assert_eq!(examples[2].text, "The plow\tbroke my fence");
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_with_its_number() {
+        let err = parse_labelled("info\tfr\tallo\nurgent fr no tabs\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: expected `label<TAB>lang<TAB>text` or a JSON object, found 1 tab-separated field"
+        );
+        let err = parse_labelled("spam\tfr\tallo").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1: unknown category \"spam\" (expected urgent, info or complaint)"
+        );
+        let err = parse_labelled("info\tde\tHallo").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("line 1: unknown language \"de\""));
+        let err = parse_labelled("\n{\"label\":\"info\",\"text\":\"x\"}").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("line 2: invalid JSON object: missing field `lang`"));
+        let err = parse_labelled("info\tfr\t   ").unwrap_err();
+        assert_eq!(err.to_string(), "line 1: the text is empty");
+    }
+
+    #[test]
+    fn the_lenient_parser_skips_bad_lines() {
+        let examples = parse_lenient("info\tfr\tallo\nnonsense\nurgent\ten\tgas smell");
+        assert_eq!(examples.len(), 2);
+    }
+}

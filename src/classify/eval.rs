@@ -1,0 +1,546 @@
+//! Evaluation: how well a classifier does on labelled examples.
+//!
+//! Owns the [`Report`] (precision, recall and F1 per category, macro-F1, the confusion matrix,
+//! the same per language, and the misclassified messages with their reasons) and the
+//! cross-validation on the training split that every choice of the classifier rests on.
+//! Takes examples, returns values: reading files and printing are the caller's business.
+//! No I/O.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::domain::{Category, Language};
+
+use super::model::{class_index, CLASSES, N_CLASSES};
+use super::{Classification, Classifier, ClassifyError, Example, Options};
+
+/// Scores of one category.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryScores {
+    pub category: Category,
+    pub precision: f32,
+    pub recall: f32,
+    pub f1: f32,
+    /// Examples labelled with this category.
+    pub support: usize,
+}
+
+/// Scores on the examples of one language (as labelled, not as detected).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LanguageScores {
+    pub language: Language,
+    pub examples: usize,
+    pub macro_f1: f32,
+    pub urgent_recall: f32,
+    pub accuracy: f32,
+}
+
+/// A message the classifier got wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Misclassified {
+    pub expected: Category,
+    pub predicted: Category,
+    pub confidence: f32,
+    pub language: Language,
+    pub text: String,
+    pub reasons: Vec<String>,
+}
+
+/// How a classifier did on a set of labelled examples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub examples: usize,
+    pub accuracy: f32,
+    pub macro_f1: f32,
+    /// In category order: info, complaint, urgent.
+    pub categories: Vec<CategoryScores>,
+    /// `confusion[expected][predicted]`, categories in the order info, complaint, urgent.
+    pub confusion: [[usize; N_CLASSES]; N_CLASSES],
+    /// French, then English.
+    pub languages: Vec<LanguageScores>,
+    /// Share of examples whose detected language is the labelled one.
+    pub language_accuracy: f32,
+    pub misclassified: Vec<Misclassified>,
+}
+
+impl Report {
+    /// The scores of one language.
+    pub fn language(&self, language: Language) -> Option<&LanguageScores> {
+        self.languages.iter().find(|l| l.language == language)
+    }
+
+    /// The scores of one category.
+    pub fn category(&self, category: Category) -> Option<&CategoryScores> {
+        self.categories.iter().find(|c| c.category == category)
+    }
+
+    pub(crate) fn from_predictions(pairs: &[(&Example, Classification)]) -> Report {
+        let matrix = confusion(pairs.iter().map(|(e, c)| (e.label, c.category)));
+        let categories = scores(&matrix);
+        let languages = Language::ALL
+            .iter()
+            .map(|&language| {
+                let m = confusion(
+                    pairs
+                        .iter()
+                        .filter(|(e, _)| e.lang == language)
+                        .map(|(e, c)| (e.label, c.category)),
+                );
+                let s = scores(&m);
+                LanguageScores {
+                    language,
+                    examples: total(&m),
+                    macro_f1: macro_f1(&s),
+                    urgent_recall: s[class_index(Category::Urgent)].recall,
+                    accuracy: accuracy(&m),
+                }
+            })
+            .collect();
+        let detected = pairs.iter().filter(|(e, c)| e.lang == c.language).count();
+        Report {
+            examples: pairs.len(),
+            accuracy: accuracy(&matrix),
+            macro_f1: macro_f1(&categories),
+            categories,
+            confusion: matrix,
+            languages,
+            language_accuracy: ratio(detected, pairs.len()),
+            misclassified: pairs
+                .iter()
+                .filter(|(e, c)| e.label != c.category)
+                .map(|(e, c)| Misclassified {
+                    expected: e.label,
+                    predicted: c.category,
+                    confidence: c.confidence,
+                    language: e.lang,
+                    text: e.text.clone(),
+                    reasons: c.reasons.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Classifies every example and scores the answers.
+pub fn evaluate(classifier: &Classifier, examples: &[Example]) -> Report {
+    let pairs: Vec<(&Example, Classification)> = examples
+        .iter()
+        .map(|e| (e, classifier.classify(&e.text)))
+        .collect();
+    Report::from_predictions(&pairs)
+}
+
+/// Stratified k-fold cross-validation: each example is classified by a classifier trained
+/// on the other folds, and the report scores all those out-of-fold answers together. This is
+/// how to judge a change to the classifier without looking at the test split.
+///
+/// Folds are drawn per (category, language) group in file order (every k-th example), so
+/// each fold has the same mix and the result does not depend on a random seed.
+///
+/// # Errors
+///
+/// [`ClassifyError::MissingCategory`] when a category has fewer examples than needed for
+/// every training fold to have one.
+pub fn cross_validate(examples: &[Example], folds: usize) -> Result<Report, ClassifyError> {
+    cross_validate_with(examples, folds, Options::default())
+}
+
+pub(crate) fn cross_validate_with(
+    examples: &[Example],
+    folds: usize,
+    options: Options,
+) -> Result<Report, ClassifyError> {
+    let folds = folds.max(2);
+    let mut fold_of = vec![0usize; examples.len()];
+    let mut seen = std::collections::HashMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        let n = seen.entry((e.label, e.lang)).or_insert(0usize);
+        fold_of[i] = *n % folds;
+        *n += 1;
+    }
+    let mut predictions: Vec<Option<Classification>> = vec![None; examples.len()];
+    for fold in 0..folds {
+        let train: Vec<Example> = examples
+            .iter()
+            .zip(&fold_of)
+            .filter(|(_, &f)| f != fold)
+            .map(|(e, _)| e.clone())
+            .collect();
+        let classifier = Classifier::train_with(&train, options)?;
+        for (i, e) in examples.iter().enumerate() {
+            if fold_of[i] == fold {
+                predictions[i] = Some(classifier.classify(&e.text));
+            }
+        }
+    }
+    let pairs: Vec<(&Example, Classification)> = examples
+        .iter()
+        .zip(predictions)
+        .filter_map(|(e, p)| p.map(|p| (e, p)))
+        .collect();
+    Ok(Report::from_predictions(&pairs))
+}
+
+fn confusion(pairs: impl Iterator<Item = (Category, Category)>) -> [[usize; N_CLASSES]; N_CLASSES] {
+    let mut m = [[0; N_CLASSES]; N_CLASSES];
+    for (expected, predicted) in pairs {
+        m[class_index(expected)][class_index(predicted)] += 1;
+    }
+    m
+}
+
+fn scores(m: &[[usize; N_CLASSES]; N_CLASSES]) -> Vec<CategoryScores> {
+    CLASSES
+        .iter()
+        .enumerate()
+        .map(|(c, &category)| {
+            let tp = m[c][c];
+            let predicted: usize = (0..N_CLASSES).map(|r| m[r][c]).sum();
+            let support: usize = m[c].iter().sum();
+            let precision = ratio(tp, predicted);
+            let recall = ratio(tp, support);
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            CategoryScores {
+                category,
+                precision,
+                recall,
+                f1,
+                support,
+            }
+        })
+        .collect()
+}
+
+fn macro_f1(scores: &[CategoryScores]) -> f32 {
+    scores.iter().map(|s| s.f1).sum::<f32>() / scores.len().max(1) as f32
+}
+
+fn total(m: &[[usize; N_CLASSES]; N_CLASSES]) -> usize {
+    m.iter().flatten().sum()
+}
+
+fn accuracy(m: &[[usize; N_CLASSES]; N_CLASSES]) -> f32 {
+    ratio((0..N_CLASSES).map(|c| m[c][c]).sum(), total(m))
+}
+
+/// `a / b`, and 0 for an empty denominator (no example, nothing predicted).
+fn ratio(a: usize, b: usize) -> f32 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f32 / b as f32
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} examples, accuracy {:.3}, macro-F1 {:.3}, language detection {:.3}",
+            self.examples, self.accuracy, self.macro_f1, self.language_accuracy
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "{:<10} {:>9} {:>7} {:>7} {:>8}",
+            "category", "precision", "recall", "F1", "support"
+        )?;
+        for s in &self.categories {
+            writeln!(
+                f,
+                "{:<10} {:>9.3} {:>7.3} {:>7.3} {:>8}",
+                s.category.as_str(),
+                s.precision,
+                s.recall,
+                s.f1,
+                s.support
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "confusion (rows: expected, columns: predicted)")?;
+        write!(f, "{:<10}", "")?;
+        for c in CLASSES {
+            write!(f, " {:>9}", c.as_str())?;
+        }
+        writeln!(f)?;
+        for (r, row) in self.confusion.iter().enumerate() {
+            write!(f, "{:<10}", CLASSES[r].as_str())?;
+            for n in row {
+                write!(f, " {n:>9}")?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "{:<10} {:>8} {:>8} {:>8} {:>13}",
+            "language", "examples", "accuracy", "macro-F1", "urgent recall"
+        )?;
+        for l in &self.languages {
+            writeln!(
+                f,
+                "{:<10} {:>8} {:>8.3} {:>8.3} {:>13.3}",
+                l.language.as_str(),
+                l.examples,
+                l.accuracy,
+                l.macro_f1,
+                l.urgent_recall
+            )?;
+        }
+        if !self.misclassified.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "misclassified ({}):", self.misclassified.len())?;
+            for m in &self.misclassified {
+                writeln!(
+                    f,
+                    "  expected {:<9} got {:<9} {:.2}  [{}] {}",
+                    m.expected.as_str(),
+                    m.predicted.as_str(),
+                    m.confidence,
+                    m.language.as_str(),
+                    m.text
+                )?;
+                for r in &m.reasons {
+                    writeln!(f, "      - {r}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(label: Category, lang: Language, text: &str) -> Example {
+        Example {
+            label,
+            lang,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn scores_follow_the_confusion_matrix() {
+        // 2 urgent (1 found), 2 info (both found, plus the missed urgent), 1 complaint.
+        let m = [[2, 0, 0], [0, 1, 0], [1, 0, 1]];
+        let s = scores(&m);
+        let urgent = &s[class_index(Category::Urgent)];
+        assert_eq!(urgent.recall, 0.5);
+        assert_eq!(urgent.precision, 1.0);
+        let info = &s[class_index(Category::Info)];
+        assert!((info.precision - 2.0 / 3.0).abs() < 1e-6);
+        assert_eq!(accuracy(&m), 0.8);
+    }
+
+    #[test]
+    fn an_empty_set_scores_zero_without_dividing_by_zero() {
+        let r = Report::from_predictions(&[]);
+        assert_eq!(r.examples, 0);
+        assert_eq!(r.macro_f1, 0.0);
+        assert!(r.to_string().contains("0 examples"));
+    }
+
+    #[test]
+    fn the_report_is_readable_and_serializable() {
+        let examples = vec![
+            example(Category::Urgent, Language::Fr, "ça sent le gaz dans la rue"),
+            example(Category::Urgent, Language::En, "no power on my street"),
+            example(
+                Category::Info,
+                Language::Fr,
+                "quelles sont les heures de la piscine",
+            ),
+            example(Category::Info, Language::En, "when is garbage day"),
+            example(
+                Category::Complaint,
+                Language::Fr,
+                "mon bac n'a pas été ramassé encore",
+            ),
+            example(
+                Category::Complaint,
+                Language::En,
+                "the plow broke my mailbox again",
+            ),
+        ];
+        let classifier = Classifier::train(&examples).expect("every category has examples");
+        let report = evaluate(&classifier, &examples);
+        let text = report.to_string();
+        assert!(text.contains("macro-F1"));
+        assert!(text.contains("urgent recall"));
+        assert!(text.contains("confusion"));
+        let json = serde_json::to_value(&report).expect("serializable");
+        assert_eq!(json["examples"], 6);
+        assert_eq!(json["languages"][0]["language"], "fr");
+        assert_eq!(report.language(Language::En).map(|l| l.examples), Some(3));
+    }
+}
+
+/// The cross-validation behind the classifier's choices, on the training split only.
+/// Run with `cargo test --release -- --ignored cross_validation --nocapture`.
+#[cfg(test)]
+mod cross_validation {
+    use super::*;
+    use crate::classify::corpus::parse_lenient;
+
+    const TRAIN: &str = include_str!("../../data/corpus/train.jsonl");
+
+    fn line(name: &str, r: &Report) -> String {
+        let fr = r.language(Language::Fr);
+        let en = r.language(Language::En);
+        let u = r.category(Category::Urgent);
+        format!(
+            "{name:<44} macro-F1 {:.3} | fr {:.3} urgent-R {:.3} | en {:.3} urgent-R {:.3} | urgent P {:.3}",
+            r.macro_f1,
+            fr.map_or(0.0, |l| l.macro_f1),
+            fr.map_or(0.0, |l| l.urgent_recall),
+            en.map_or(0.0, |l| l.macro_f1),
+            en.map_or(0.0, |l| l.urgent_recall),
+            u.map_or(0.0, |c| c.precision),
+        )
+    }
+
+    #[test]
+    #[ignore = "prints the cross-validated figures; slow in debug builds"]
+    fn cross_validation() {
+        use crate::classify::features::Stemming;
+        use crate::classify::model::ModelKind;
+        let examples = parse_lenient(TRAIN);
+        let base = Options::default();
+        let mut grid: Vec<(String, Options)> = vec![("default".into(), base)];
+        let mut add = |name: &str, f: &dyn Fn(&mut Options)| {
+            let mut o = base;
+            f(&mut o);
+            grid.push((name.to_string(), o));
+        };
+        add("idf", &|o| o.model.idf = true);
+
+        add("not balanced", &|o| o.model.balanced = false);
+        add("epochs 12", &|o| o.model.epochs = 12);
+        add("epochs 50", &|o| o.model.epochs = 50);
+        add("lr 2.0", &|o| o.model.learning_rate = 2.0);
+        add("lr 8.0", &|o| o.model.learning_rate = 8.0);
+        add("l2 1e-4", &|o| o.model.l2 = 1e-4);
+        add("complement NB", &|o| {
+            o.model.kind = ModelKind::ComplementNaiveBayes
+        });
+        add("multinomial NB", &|o| {
+            o.model.kind = ModelKind::MultinomialNaiveBayes
+        });
+        add("no stemming", &|o| o.features.stemming = Stemming::None);
+        add("stem detected language", &|o| {
+            o.features.stemming = Stemming::Detected
+        });
+        add("bigrams 1.0", &|o| o.features.bigrams = 1.0);
+        add("bigrams 0.5", &|o| o.features.bigrams = 0.5);
+        add("no chars", &|o| o.features.chars = 0.0);
+        add("chars 3-5 x0.1", &|o| o.features.chars = 0.1);
+        add("chars 3-5 x0.35", &|o| o.features.chars = 0.35);
+        add("chars 3-5 x1", &|o| o.features.chars = 1.0);
+        add("chars 4-5 x0.2", &|o| o.features.char_min = 4);
+        add("signals 0", &|o| o.features.signals = 0.0);
+        add("signals 2", &|o| o.features.signals = 2.0);
+        add("glossary 0", &|o| o.features.glossary = 0.0);
+        add("glossary 0.5", &|o| o.features.glossary = 0.5);
+        add("glossary 2", &|o| o.features.glossary = 2.0);
+        add("concepts 0", &|o| o.features.concepts = 0.0);
+        add("concepts 2", &|o| o.features.concepts = 2.0);
+        add("context cues 0", &|o| o.features.context_cues = 0.0);
+        add("context cues 1", &|o| o.features.context_cues = 1.0);
+        add("context cues 3", &|o| o.features.context_cues = 3.0);
+        add("hazard cues 1", &|o| o.features.hazard_cues = 1.0);
+        add("threshold 0.5 (argmax)", &|o| o.urgent_threshold = 0.5);
+        add("threshold 0.4", &|o| o.urgent_threshold = 0.4);
+        add("threshold 0.35", &|o| o.urgent_threshold = 0.35);
+        add("threshold 0.3", &|o| o.urgent_threshold = 0.3);
+        add("threshold 0.45", &|o| o.urgent_threshold = 0.45);
+        add("threshold 0.25", &|o| o.urgent_threshold = 0.25);
+        add("no rules", &|o| o.rules = false);
+        add("no rules, threshold 0.25", &|o| {
+            o.rules = false;
+            o.urgent_threshold = 0.25;
+        });
+        add("no rules, threshold 0.5", &|o| {
+            o.rules = false;
+            o.urgent_threshold = 0.5;
+        });
+        add("model only, no context cues", &|o| {
+            o.rules = false;
+            o.features.context_cues = 0.0;
+        });
+        for (name, options) in &grid {
+            let r = cross_validate_with(&examples, 5, *options).expect("train has every category");
+            println!("{}", line(name, &r));
+        }
+    }
+}
+
+/// How the hazard phrases do on the training split: which messages they miss, which they
+/// wrongly fire on, which they rightly disarm. Run with
+/// `cargo test --release -- --ignored rule_audit --nocapture`.
+#[cfg(test)]
+mod rule_audit {
+    use crate::classify::corpus::parse_lenient;
+    use crate::classify::normalize::{normalize_words, segment, Normalized, Segmented};
+    use crate::classify::rules::{hazards, RuleScratch};
+    use crate::domain::Category;
+
+    #[test]
+    #[ignore = "prints how the hazard rules do on the training split"]
+    fn rule_audit() {
+        let examples = parse_lenient(include_str!("../../data/corpus/train.jsonl"));
+        let (mut seg, mut norm) = (Segmented::default(), Normalized::default());
+        let mut scratch = RuleScratch::default();
+        let mut out = Vec::new();
+        let (mut fired, mut right, mut urgent, mut caught) = (0, 0, 0, 0);
+        for e in &examples {
+            segment(&e.text, &mut seg);
+            normalize_words(&seg, &mut norm);
+            hazards(&seg, &norm, &mut scratch, &mut out);
+            let armed = out.iter().any(|h| h.disarmed_by.is_none());
+            if e.label == Category::Urgent {
+                urgent += 1;
+            }
+            if armed {
+                fired += 1;
+                if e.label == Category::Urgent {
+                    right += 1;
+                    caught += 1;
+                } else {
+                    println!("FALSE {} | {} | {:?}", e.label, e.text, out);
+                }
+            } else if e.label == Category::Urgent {
+                println!("MISSED | {} | {:?}", e.text, out);
+            } else if !out.is_empty() {
+                println!("DISARMED-OK {} | {} | {:?}", e.label, e.text, out);
+            }
+        }
+        println!(
+            "rules fired {fired}, precision {:.3}, urgent caught {caught}/{urgent}",
+            right as f32 / fired as f32
+        );
+    }
+}
+
+/// The cross-validated report of the default classifier, with its misclassified messages.
+/// Run with `cargo test --release -- --ignored model_errors --nocapture`.
+#[cfg(test)]
+mod model_errors {
+    use super::*;
+    use crate::classify::corpus::parse_lenient;
+
+    #[test]
+    #[ignore = "prints the cross-validated errors of the default classifier"]
+    fn model_errors() {
+        let examples = parse_lenient(include_str!("../../data/corpus/train.jsonl"));
+        let r = cross_validate_with(&examples, 5, Options::default())
+            .expect("train has every category");
+        println!("{r}");
+    }
+}

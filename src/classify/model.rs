@@ -1,0 +1,450 @@
+//! The learned part of the classifier: weights over hashed features for the three categories.
+//!
+//! Owns training (multinomial logistic regression by SGD, or complement / multinomial naive
+//! Bayes, chosen by cross-validation in `eval`) and scoring, which also says how much each
+//! token pushed each category so the reasons can name the words that decided. Training is
+//! deterministic: the example order is shuffled by a seeded generator. No I/O.
+
+use crate::domain::Category;
+
+use super::features::{Features, GLOBAL};
+
+/// The categories in model order (the order of their severity).
+pub(crate) const CLASSES: [Category; 3] = [Category::Info, Category::Complaint, Category::Urgent];
+pub(crate) const N_CLASSES: usize = 3;
+
+pub(crate) fn class_index(category: Category) -> usize {
+    match category {
+        Category::Info => 0,
+        Category::Complaint => 1,
+        Category::Urgent => 2,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ModelKind {
+    LogisticRegression,
+    // The naive Bayes variants lost to logistic regression in cross-validation (see `eval`),
+    // which still measures them.
+    #[cfg_attr(not(test), allow(dead_code))]
+    ComplementNaiveBayes,
+    #[cfg_attr(not(test), allow(dead_code))]
+    MultinomialNaiveBayes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub(crate) struct ModelConfig {
+    pub kind: ModelKind,
+    /// Logistic regression: passes over the training set, initial step, L2 penalty.
+    pub epochs: u32,
+    pub learning_rate: f32,
+    pub l2: f32,
+    /// Naive Bayes: additive smoothing, and the temperature that turns its (overconfident)
+    /// log-likelihoods into usable confidences.
+    pub alpha: f32,
+    pub temperature: f32,
+    /// Weigh each class inversely to its frequency, so a rarer urgent class is not drowned.
+    pub balanced: bool,
+    /// Weigh each feature by its inverse document frequency: words found in every kind of
+    /// message ("de", "the") then count for little.
+    pub idf: bool,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            kind: ModelKind::LogisticRegression,
+            epochs: 25,
+            learning_rate: 4.0,
+            l2: 1e-5,
+            alpha: 0.1,
+            temperature: 8.0,
+            balanced: true,
+            idf: false,
+            // The defaults are the cross-validated choice; see `eval::cross_validation`.
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Model {
+    kind: ModelKind,
+    weights: Vec<[f32; N_CLASSES]>,
+    bias: [f32; N_CLASSES],
+    temperature: f32,
+    /// Inverse document frequency per feature; empty when not used.
+    idf: Vec<f32>,
+}
+
+impl Model {
+    /// A model with no knowledge: uniform probabilities, so only the rules decide.
+    pub fn untrained(dim: usize) -> Model {
+        Model {
+            kind: ModelKind::LogisticRegression,
+            weights: vec![[0.0; N_CLASSES]; dim],
+            bias: [0.0; N_CLASSES],
+            temperature: 1.0,
+            idf: Vec::new(),
+        }
+    }
+
+    /// Trains on `(features, class index)` pairs; every index must be below `dim`.
+    pub fn train(config: &ModelConfig, dim: usize, data: &[(Features, usize)]) -> Model {
+        let mut counts = [0usize; N_CLASSES];
+        for (_, y) in data {
+            counts[*y] += 1;
+        }
+        let class_weight: [f32; N_CLASSES] = std::array::from_fn(|c| {
+            if config.balanced && counts[c] > 0 {
+                data.len() as f32 / (N_CLASSES as f32 * counts[c] as f32)
+            } else {
+                1.0
+            }
+        });
+        let idf = if config.idf {
+            inverse_document_frequency(dim, data)
+        } else {
+            Vec::new()
+        };
+        let mut model = match config.kind {
+            ModelKind::LogisticRegression => train_logistic(config, dim, data, &class_weight, &idf),
+            ModelKind::ComplementNaiveBayes | ModelKind::MultinomialNaiveBayes => {
+                train_naive_bayes(config, dim, data, &counts, &class_weight, &idf)
+            }
+        };
+        model.idf = idf;
+        model
+    }
+
+    fn weight_of(idf: &[f32], f: u32) -> f32 {
+        idf.get(f as usize).copied().unwrap_or(1.0)
+    }
+
+    /// Scale of a message's features: logistic regression sees unit-length vectors, so long
+    /// messages are not more confident by length alone; naive Bayes divides its
+    /// log-likelihoods by its temperature.
+    fn scale(&self, features: &Features) -> f32 {
+        scale(self.kind, self.temperature, &self.idf, features)
+    }
+
+    /// Logits of the three classes. When `per_token` is given (one slot per token, zeroed
+    /// by the caller), each token's share of the logits is added to its slot.
+    pub fn logits(
+        &self,
+        features: &Features,
+        mut per_token: Option<&mut [[f32; N_CLASSES]]>,
+    ) -> [f32; N_CLASSES] {
+        let scale = self.scale(features);
+        let mut z = self.bias;
+        for ((&f, &t), &x) in features
+            .index
+            .iter()
+            .zip(&features.token)
+            .zip(&features.value)
+        {
+            let Some(w) = self.weights.get(f as usize) else {
+                continue;
+            };
+            let v = scale * x * Model::weight_of(&self.idf, f);
+            for (z, w) in z.iter_mut().zip(w) {
+                *z += v * w;
+            }
+            if let Some(slots) = per_token.as_deref_mut() {
+                if t != GLOBAL {
+                    if let Some(slot) = slots.get_mut(t as usize) {
+                        for (s, w) in slot.iter_mut().zip(w) {
+                            *s += v * w;
+                        }
+                    }
+                }
+            }
+        }
+        z
+    }
+}
+
+fn scale(kind: ModelKind, temperature: f32, idf: &[f32], features: &Features) -> f32 {
+    match kind {
+        ModelKind::LogisticRegression => {
+            let norm: f32 = features
+                .index
+                .iter()
+                .zip(&features.value)
+                .map(|(&f, &x)| (x * Model::weight_of(idf, f)).powi(2))
+                .sum();
+            if norm > 0.0 {
+                1.0 / norm.sqrt()
+            } else {
+                0.0
+            }
+        }
+        _ => 1.0 / temperature,
+    }
+}
+
+/// `ln((1 + n) / (1 + df)) + 1` per feature, as in the usual smoothed TF-IDF.
+fn inverse_document_frequency(dim: usize, data: &[(Features, usize)]) -> Vec<f32> {
+    let mut df = vec![0u32; dim];
+    let mut seen: Vec<u32> = Vec::new();
+    for (x, _) in data {
+        seen.clear();
+        seen.extend(x.index.iter().copied());
+        seen.sort_unstable();
+        seen.dedup();
+        for &f in &seen {
+            if let Some(d) = df.get_mut(f as usize) {
+                *d += 1;
+            }
+        }
+    }
+    let n = data.len() as f32;
+    df.iter()
+        .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
+        .collect()
+}
+
+/// Softmax; the result always sums to one, whatever the logits.
+pub(crate) fn softmax(z: [f32; N_CLASSES]) -> [f32; N_CLASSES] {
+    const UNIFORM: [f32; N_CLASSES] = [1.0 / N_CLASSES as f32; N_CLASSES];
+    if z.iter().any(|x| !x.is_finite()) {
+        return UNIFORM;
+    }
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: [f32; N_CLASSES] = std::array::from_fn(|c| (z[c] - max).exp());
+    let sum: f32 = e.iter().sum();
+    if !(sum.is_finite() && sum > 0.0) {
+        return UNIFORM;
+    }
+    std::array::from_fn(|c| e[c] / sum)
+}
+
+fn train_logistic(
+    config: &ModelConfig,
+    dim: usize,
+    data: &[(Features, usize)],
+    class_weight: &[f32; N_CLASSES],
+    idf: &[f32],
+) -> Model {
+    let mut model = Model {
+        kind: ModelKind::LogisticRegression,
+        weights: vec![[0.0; N_CLASSES]; dim],
+        bias: [0.0; N_CLASSES],
+        temperature: 1.0,
+        idf: idf.to_vec(),
+    };
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    sgd(
+        config,
+        data,
+        class_weight,
+        idf,
+        &mut model,
+        &mut order,
+        &mut rng,
+    );
+    model
+}
+
+fn sgd(
+    config: &ModelConfig,
+    data: &[(Features, usize)],
+    class_weight: &[f32; N_CLASSES],
+    idf: &[f32],
+    model: &mut Model,
+    order: &mut [usize],
+    rng: &mut XorShift,
+) {
+    for epoch in 0..config.epochs {
+        rng.shuffle(order);
+        // A decaying step: big moves first, then settle.
+        let rate = config.learning_rate / (1.0 + epoch as f32 * 0.5);
+        for &i in order.iter() {
+            let (x, y) = &data[i];
+            let scale = model.scale(x);
+            let p = softmax(model.logits(x, None));
+            let g: [f32; N_CLASSES] = std::array::from_fn(|c| {
+                let target = if c == *y { 1.0 } else { 0.0 };
+                (p[c] - target) * class_weight[*y]
+            });
+            for (b, g) in model.bias.iter_mut().zip(&g) {
+                *b -= rate * g;
+            }
+            // L2 is applied to the weights this example touches only: exact decay of the
+            // whole table would cost the table size per example.
+            let shrink = 1.0 - rate * config.l2;
+            for (&f, &value) in x.index.iter().zip(&x.value) {
+                let v = scale * value * Model::weight_of(idf, f);
+                if let Some(w) = model.weights.get_mut(f as usize) {
+                    for (w, g) in w.iter_mut().zip(&g) {
+                        *w = *w * shrink - rate * g * v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn train_naive_bayes(
+    config: &ModelConfig,
+    dim: usize,
+    data: &[(Features, usize)],
+    doc_counts: &[usize; N_CLASSES],
+    class_weight: &[f32; N_CLASSES],
+    idf: &[f32],
+) -> Model {
+    // Feature counts per class, weighted like the documents they come from.
+    let mut counts = vec![[0.0f32; N_CLASSES]; dim];
+    let mut totals = [0.0f32; N_CLASSES];
+    for (x, y) in data {
+        for (&f, &value) in x.index.iter().zip(&x.value) {
+            let v = class_weight[*y] * value * Model::weight_of(idf, f);
+            if let Some(n) = counts.get_mut(f as usize) {
+                n[*y] += v;
+                totals[*y] += v;
+            }
+        }
+    }
+    // Smoothing over the features that occur, not over the whole hashed table: empty slots
+    // would otherwise swamp the counts of a small corpus.
+    let active = counts
+        .iter()
+        .filter(|c| c.iter().any(|&n| n > 0.0))
+        .count()
+        .max(1) as f32;
+    let alpha = config.alpha;
+    let mut weights = vec![[0.0f32; N_CLASSES]; dim];
+    let total_docs: usize = doc_counts.iter().sum();
+    let bias: [f32; N_CLASSES] = std::array::from_fn(|c| {
+        if config.balanced {
+            0.0
+        } else {
+            ((doc_counts[c] as f32 + 1.0) / (total_docs as f32 + N_CLASSES as f32)).ln()
+        }
+    });
+    let complement = config.kind == ModelKind::ComplementNaiveBayes;
+    let all: f32 = totals.iter().sum();
+    for (w, n) in weights.iter_mut().zip(&counts) {
+        if !n.iter().any(|&x| x > 0.0) {
+            continue;
+        }
+        let n_all: f32 = n.iter().sum();
+        for c in 0..N_CLASSES {
+            w[c] = if complement {
+                // Evidence against the other classes: less skewed by class sizes.
+                let num = n_all - n[c] + alpha;
+                let den = all - totals[c] + alpha * active;
+                -(num / den).ln()
+            } else {
+                ((n[c] + alpha) / (totals[c] + alpha * active)).ln()
+            };
+        }
+        // Only differences between classes matter; centring keeps unseen slots neutral.
+        let mean = w.iter().sum::<f32>() / N_CLASSES as f32;
+        for x in w.iter_mut() {
+            *x -= mean;
+        }
+    }
+    Model {
+        kind: config.kind,
+        weights,
+        bias,
+        temperature: config.temperature.max(1e-3),
+        idf: Vec::new(),
+    }
+}
+
+/// A small deterministic generator: training must give the same model on every start.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(index: &[u32], y: usize) -> (Features, usize) {
+        let f = Features {
+            index: index.to_vec(),
+            token: vec![0; index.len()],
+            value: vec![1.0; index.len()],
+        };
+        (f, y)
+    }
+
+    fn data() -> Vec<(Features, usize)> {
+        vec![
+            example(&[1, 2], 0),
+            example(&[1, 3], 0),
+            example(&[4, 5], 1),
+            example(&[4, 6], 1),
+            example(&[7, 8], 2),
+            example(&[7, 9], 2),
+        ]
+    }
+
+    #[test]
+    fn every_model_kind_learns_separable_classes() {
+        for kind in [
+            ModelKind::LogisticRegression,
+            ModelKind::ComplementNaiveBayes,
+            ModelKind::MultinomialNaiveBayes,
+        ] {
+            let config = ModelConfig {
+                kind,
+                temperature: 1.0,
+                ..ModelConfig::default()
+            };
+            let model = Model::train(&config, 16, &data());
+            for (x, y) in data() {
+                let p = softmax(model.logits(&x, None));
+                let best = (0..N_CLASSES)
+                    .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+                    .unwrap_or(0);
+                assert_eq!(best, y, "{kind:?} on {:?}", x.index);
+            }
+        }
+    }
+
+    #[test]
+    fn softmax_sums_to_one_even_for_extreme_logits() {
+        for z in [[0.0, 0.0, 0.0], [1e30, -1e30, 0.0], [f32::NAN, 0.0, 0.0]] {
+            let p = softmax(z);
+            let sum: f32 = p.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-4, "{z:?} gave {p:?}");
+        }
+    }
+
+    #[test]
+    fn per_token_shares_add_up_to_the_logits() {
+        let model = Model::train(&ModelConfig::default(), 16, &data());
+        let x = Features {
+            index: vec![1, 4, 7],
+            token: vec![0, 1, 2],
+            value: vec![1.0, 0.5, 2.0],
+        };
+        let mut slots = vec![[0.0; N_CLASSES]; 3];
+        let z = model.logits(&x, Some(&mut slots));
+        for c in 0..N_CLASSES {
+            let sum: f32 = slots.iter().map(|s| s[c]).sum::<f32>() + model.bias[c];
+            assert!((sum - z[c]).abs() < 1e-5);
+        }
+    }
+}

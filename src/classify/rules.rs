@@ -1,0 +1,556 @@
+//! Safety rules: hazard phrases that raise a message to urgent, whatever the model says.
+//!
+//! Owns the phrase tables (gas, water, power, sewer, flooding, downed lines, traffic lights,
+//! sinkholes...) in French and English, and the context phrases that disarm them: a clearly
+//! past or resolved event ("la semaine passée", "was out", "est revenu"), or a planned or
+//! hypothetical one ("prévue", "en cas de", "what to do if"), unless the same sentence also
+//! says it is still going on ("depuis", "encore", "still", "right now"). Rules can only raise a
+//! category, never lower it: a missed urgent is the worst error the product can make, a false
+//! one costs an agent a minute. No I/O.
+//!
+//! Phrases are matched on normalized tokens, so accents, case, elisions and SMS spellings are
+//! already folded; words of five letters or more also match with one typo ("electricte",
+//! "inondtion"). Between two words of a phrase, up to `gap` other words may stand.
+
+use std::sync::OnceLock;
+
+use super::normalize::{Normalized, Segmented};
+use super::phrase::{join, phrase, Marks, PhraseDef, PhraseTable};
+
+/// What a phrase says about the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// An active hazard: raises to urgent.
+    Hazard,
+    /// The event is over: disarms hazards of its sentence.
+    Past,
+    /// The event is planned or hypothetical: disarms hazards of its sentence.
+    NotCurrent,
+    /// The event is over, if the sentence does not ask whether it is: disarms.
+    Resolved,
+    /// A standing problem ("depuis des semaines", "every night"): disarms, and the "depuis"
+    /// or "since" inside it is not an ongoing marker.
+    Chronic,
+    /// The event is going on now: re-arms hazards of its sentence.
+    Ongoing,
+    /// A denial ("pas urgent"): hazards it overlaps do not count at all.
+    Veto,
+}
+
+const fn hazard(
+    topic: &'static str,
+    slots: &'static [&'static str],
+    gap: usize,
+) -> PhraseDef<Kind> {
+    phrase(Kind::Hazard, topic, slots, gap)
+}
+
+const fn hazard_unless(
+    topic: &'static str,
+    slots: &'static [&'static str],
+    gap: usize,
+    excluding: &'static str,
+) -> PhraseDef<Kind> {
+    PhraseDef {
+        kind: Kind::Hazard,
+        topic,
+        slots,
+        gap,
+        excluding,
+    }
+}
+
+const FAIL_FR: &str = "eteint|eteints|eteinte|eteintes|clignote|clignotent|clignotant|clignotants|panne|defectueux|defectueuse|defectueuses|brise|brises|brisee|brisees|mort|morts|tombe|tombes|accroche|arrache|arraches|plie|couche";
+const FAIL_EN: &str = "out|down|off|broken|flashing|dead|blinking|knocked";
+const WATER: &str = "eau|water";
+const FLOWING: &str = "bouillonne|bubbling|jaillit|jaillissait|gushing|spraying|pouring|pisse|gicle|jaillir|rushing|blowing|running|coule|sort|leaking|coming";
+
+/// The phrase table. Precision matters more than coverage here: the model catches what the
+/// rules miss, the rules make sure the obvious cases are never missed. Each phrase was
+/// checked against the training split (see `eval::rule_audit`).
+const DEFS: &[PhraseDef<Kind>] = &[
+    // Gas, carbon monoxide, chemicals.
+    hazard("gas leak", &["odeur|odeurs|senteur|sent|sens|sentir|sentait|sentent|senti", "gaz|gas|propane"], 3),
+    hazard("gas leak", &["fuite|fuites|fuit|fuyait", "gaz|gas|propane"], 2),
+    hazard("gas leak", &["gas|gaz|propane", "smell|smells|smelling|smelt|odor|odour|leak|leaking|leaks|fuit|fuite|siffle|hissing"], 3),
+    hazard("gas leak", &["smell|smells|smelling|smelt|smelled|odor|odour|leak|leaking|reeks|stinks|pue|puait", "gas|gaz|propane"], 3),
+    hazard("gas leak", &["oeufs|oeuf|egg|eggs", "pourris|pourri|rotten"], 1),
+    hazard("gas leak", &["rotten", "egg|eggs"], 0),
+    hazard("gas leak", &["=souffre|=soufre|sulfur|sulphur"], 0),
+    hazard("gas leak", &["cause", "du|of|the", "gaz|gas"], 1),
+    hazard("carbon monoxide", &["monoxyde|monoxide"], 0),
+    hazard("carbon monoxide", &["detecteur|detector|alarme|alarm|avertisseur", "co"], 2),
+    hazard("carbon monoxide", &["co", "detector|alarm|detecteur|alarme"], 1),
+    hazard("chemical", &["odeur|smell|smells", "chimique|chemical|chemicals|essence|gasoline|brule|burning"], 2),
+    hazard("chemical", &["chimique|chemical|chemicals|toxique|toxic|diluant|thinner|mazout|diesel", "ruisseau|creek|riviere|river|fosse|ditch|egout|storm|drain|pluvial|renverse|dumped|spill|deverse|coule"], 8),
+    hazard("chemical", &["chlore|chlorine", "toussent|tousse|coughing|cough|pleurer|respirer|breathe|breathing|malaise|dizzy|etourdi"], 12),
+    hazard("spill", &["deversement", "huile|essence|produit|produits|mazout|chimique"], 3),
+    hazard("spill", &["oil|fuel|chemical|gasoline", "spill|spilled|spilling|leak|leaking"], 2),
+    // Water service and drinking water.
+    hazard_unless(
+        "no water",
+        &["plus|pas|manque|sans|aucune|aucun|no|without|zero", WATER],
+        1,
+        "chaude|chaudes|froide|hot|cold|heater|bill|bills",
+    ),
+    hazard("no water", &["plus|pas|pu|not|une|a", "goutte|drop"], 1),
+    hazard("no water", &["taps|tap|robinet|robinets", "dry|sec|secs|vide|vides"], 3),
+    hazard("no water", &["rien|nothing", "robinet|robinets|taps|tap"], 3),
+    hazard("no water", &["panne|pannes", "eau"], 1),
+    hazard("no water", &["pression|pressure", "nulle|zero|aucune|none"], 3),
+    hazard("no water", &["zero|no|aucune|plus|pas", "pression|pressure"], 2),
+    hazard("water cut", &[WATER, "coupe|coupee|coupees|ferme|fermee|cut|off|shut|shutoff"], 3),
+    hazard("water cut", &["coupure|coupures|interruption|fermeture", "eau|aqueduc"], 2),
+    hazard("water cut", &["water", "shutoff|shutdown"], 0),
+    hazard("water back", &["eau|water|courant|power|electricite|hydro", "revient|revenir|back"], 3),
+    hazard("discoloured water", &[WATER, "brune|brun|jaune|noire|noir|blanche|laiteuse|brown|yellow|black|milky|rouge|red|orange|trouble|cloudy|murky|rouille|rusty"], 3),
+    hazard("discoloured water", &[WATER, "sent|smells|smell|goute|tastes", "essence|gasoline|gas|gaz|chimique|chemical|egout|sewage|diesel|petrole"], 3),
+    hazard("boil-water notice", &["avis|advisory|notice", "ebullition|bouillir|boil"], 3),
+    hazard("boil-water notice", &["boil", "water|advisory|notice|order"], 2),
+    hazard("boil-water notice", &["bouillir|boil", WATER], 2),
+    hazard("boil-water notice", &[WATER, "est|is", "potable|buvable|drinkable|safe"], 1),
+    hazard("boil-water notice", &["est|is", WATER, "potable|buvable|drinkable|safe"], 2),
+    hazard("boil-water notice", &["boire|drink", WATER], 3),
+    // Water mains, hydrants, leaks.
+    hazard("water main break", &["bris|brise|casse|cassee|rupture|fuite", "aqueduc"], 3),
+    hazard("water main break", &["bris", "eau"], 2),
+    hazard("water main break", &["conduite|conduites|tuyau|tuyaux|aqueduc", "brise|brisee|brisees|casse|cassee|pete|petee|eclate|eclatee|fendu|fendue|saute"], 3),
+    hazard("water main break", &["water", "main|mains"], 0),
+    hazard("water main break", &["burst|broken|busted|leaking", "pipe|pipes|main"], 2),
+    hazard("water main break", &["geyser|geysers"], 0),
+    hazard("water main break", &[WATER, FLOWING], 3),
+    hazard("water main break", &["fuite|fuites|leak|leaking", "eau|water"], 2),
+    hazard("hydrant leak", &["borne", "fontaine", "coule|fuit|fuite|gicle|arrachee|brisee|ouverte|jaillit|frappee|pisse"], 3),
+    hazard("hydrant leak", &["hydrant|hydrants", "leak*|gush*|spray*|broken|open|opened|flowing|running|sheared|knocked"], 6),
+    hazard("hydrant leak", &["hit|sheared|knocked|opened|frappe", "hydrant|borne"], 3),
+    // Sewer and flooding.
+    hazard("sewer backup", &["refoulement|refoulements|refoule|refoulent|refoulait|deborde|debordent", "egout|egouts"], 3),
+    hazard("sewer backup", &["egout|egouts|drain|drains", "refoule*|deborde*|remonte*"], 3),
+    hazard("sewer backup", &["sewer|sewers|sewage", "backup|back|backing|backed|overflow*|coming"], 2),
+    hazard("sewer backup", &["toilette|toilettes|toilet|toilets|douche|shower|drain|renvoi", "refoule*|backing|backed|overflow*|deborde*"], 3),
+    hazard("flooding", &["inondation|inondations|inonde|inondee|inondes|inondees|inondent|inonder"], 0),
+    hazard_unless("flooding", &["flood|flooding|flooded|floods"], 0, "zone|zones|insurance|map|maps|plain|risk|program"),
+    hazard("flooding", &["riviere|ruisseau|creek|river|bassin|fosse|pluvial|ponceau|culvert|puisard|sump|drains|grilles", "deborde|debordent|overflowing|overflows|overflow|refoule|refoulent|plugged|bouche|bouchees|jumped|monte|clogged"], 4),
+    hazard("flooding", &[WATER, "monte|rising|rises|rise"], 5),
+    hazard("flooding", &[WATER, "partout|everywhere"], 1),
+    hazard("flooding", &[WATER, "passe|going|running", "dessus|over|across"], 2),
+    hazard("flooding", &[WATER, "genoux|knees|ankle|cheville|chevilles|taille|waist"], 4),
+    hazard("flooding", &["pieds|pied|pouces|feet|foot|inches|metre", WATER], 2),
+    hazard("flooding", &["eau|water|sewage", "rentre|rentrer|entre|into|in|dans|coming|getting|get", "sous|basement|maison|maisons|house|houses|garage|douche|shower|porches|terrains|yards|cours"], 4),
+    hazard("flooding", &["underwater|submerge|submergee|submerged"], 0),
+    hazard("flooding", &["coince|coinces|stuck|trapped", "eau|water|riviere|river"], 6),
+    // Power.
+    hazard("power outage", &["panne|pannes", "courant|electricite|electrique|hydro|generale|totale"], 3),
+    hazard("power outage", &["plus|pas|manque|sans|ni", "de|d", "courant|electricite|lumiere|hydro|chauffage"], 0),
+    hazard("power outage", &["courant|electricite", "coupe|coupee|manque|parti|partie|tombe"], 2),
+    hazard("power outage", &["power|electricity|hydro", "outage|outages|out|down|cut|off|failure"], 2),
+    hazard("power outage", &["no|without", "power|electricity|hydro"], 2),
+    hazard("power outage", &["blackout|outage"], 0),
+    hazard("power outage", &["pendant|during", "la|the", "panne|outage|blackout"], 0),
+    hazard("power outage", &["rechauffement|warming", "centre|center|centres|halte"], 1),
+    hazard("downed power line", &["fil|fils|cable|cables|ligne|lignes", "tombe|tombes|tombee|tombees|terre|sol|arrache|arraches|arrachees|pendent|pend|traine|trainent|nu|touchent"], 3),
+    hazard("downed power line", &["poteau|poteaux|transformateur|lampadaire", "tombe|tombes|casse|penche|arrache|feu|explose|couche|plie"], 3),
+    hazard("downed power line", &["line|lines|wire|wires|cable|cables|pole", "down|fallen|fell|hanging|snapped|ground|dangling|lying|sparking|crackling|exposed"], 3),
+    hazard("downed power line", &["downed|fallen|live", "line|lines|wire|wires|pole|poles|cable"], 2),
+    hazard("downed power line", &["fauche|hit|took|knocked", "poteau|pole|poles"], 3),
+    hazard("sparks", &["fil|fils|wire|wires|poteau|pole|transformateur|transformer|transfo", "etincelle*|spark*|flamme*|flame*|fume*|smok*|flashe"], 4),
+    hazard("sparks", &["etincelle*|sparks|sparking|arcing"], 0),
+    hazard("sparks", &["transfo|transformateur|transformer", "saute|blew|blown|explose|exploded|boom"], 3),
+    hazard("smoke", &["fumee|smoke", "egout|egouts|manhole|manholes|bouche|regard|transfo|transformer|poteau|pole"], 5),
+    // Roads and structures.
+    hazard_unless("traffic lights out", &["feux|feu|signaux", FAIL_FR], 7, "pietons|pieton|bouton"),
+    hazard("traffic lights out", &["feux|feu|signaux", "marche|marchent|fonctionne|fonctionnent", "pas|plus"], 4),
+    hazard("traffic lights out", &["lumieres|lumiere", "circulation|intersection", FAIL_FR], 4),
+    hazard("traffic lights out", &["traffic", "light|lights|signal|signals", FAIL_EN], 3),
+    hazard("traffic lights out", &["traffic", "light|lights|signal|signals", "not|aren|isn|don|doesn", "working|work"], 3),
+    hazard_unless("traffic lights out", &["lights|signals", "out|dead|flashing|blinking|down"], 6, "street|streetlight|streetlights|park|parc|led|christmas|noel"),
+    hazard("traffic lights out", &["no", "lights", "intersection"], 4),
+    hazard("stop sign down", &["panneau|stop|arret|sign", "arrache|arraches|knocked|missing|enleve|vole|stolen|gone|tombe"], 4),
+    hazard("stop sign down", &["knocked|stole|ripped|arrache", "stop|arret|panneau"], 3),
+    hazard("sinkhole", &["trou|trous", "beant|beants|beante|enorme|geant"], 1),
+    hazard("sinkhole", &["sinkhole|sinkholes|affaissement|cratere"], 0),
+    hazard("sinkhole", &["sink", "hole"], 0),
+    hazard("sinkhole", &["effondr*|affaiss*|ecroul*|caved|collapsed|collapse"], 0),
+    hazard("open hole", &["trou|hole|pit|trench|tranchee|excavation", "ouvert|ouverte|open|metres|metre|deep|profond|creux|dedans|pris|swallow|fell|tombe|cloturee|fenced|barrier|barriere"], 8),
+    hazard("open manhole", &["plaque|couvercle|grille|grate|cover", "egout|regard|manhole", "manquant*|enleve*|ouvert*|arrache*|deplace*|parti|partie|missing|stolen|open"], 4),
+    hazard("open manhole", &["manhole|grate", "missing|open|uncovered|off|stolen"], 3),
+    hazard("open manhole", &["stole|stolen|missing|vole|volee", "manhole|grate|grille|couvercle|plaque"], 3),
+    hazard("falling debris", &["glace|neige|ice|snow|glacons|icicles|blocs|chunks|plaque", "toit|roof|toiture"], 6),
+    hazard("falling debris", &["icicles|glacons"], 0),
+    hazard("falling debris", &["beton|concrete|morceaux|chunks|pieces", "tombent|falling|fall|volent|flying|tombe"], 4),
+    hazard("falling debris", &["toit|roof|toiture", "craque|creaking|cracking|ploie|sagging"], 4),
+    hazard("falling debris", &["mur|muret|wall", "tombe|tombee|fell|down|collapsed|ecroule"], 5),
+    hazard("fallen tree", &["arbre|arbres|tree|trees", "tombe|tombes|tombee|fell|fallen|down", "fil|fils|wire|wires|line|lines|maison|house|auto|char|car|rue|street|road|route"], 4),
+    hazard("fallen tree", &["arbre|arbres|branche|branches|tree|trees|limb|limbs|branch", "travers|across|blocking|bloque|bloquent"], 4),
+    hazard("fallen tree", &["arbre|branche|tree|branch|limb", "fils|wires|lines|line|cables"], 7),
+    hazard("fallen tree", &["arbre|branche|tree|branch|maple|limb", "penche|pend|hanging|leaning|craque|cracking|fendu|split"], 5),
+    hazard("ice hazard", &["verglas|glace|glacee|glaces|patinoire|rink|icy|ice|freezing|glissant|verglacante", "tombe|tomber|tombent|fell|falling|glisse|glisses|slid|sliding|wiping|chute|fosse|ditch"], 10),
+    hazard("ice hazard", &["rue|road|cote|hill|chemin|street|trottoir|trottoirs|sidewalk|sidewalks", "patinoire|skating|rink|glace|icy|glacee|glaces"], 6),
+    hazard("ice hazard", &["glace|ice", "craque|cracking|cracks|mince|thin"], 3),
+    hazard("ice hazard", &["black", "ice"], 0),
+    hazard("ice hazard", &["glace", "noire"], 0),
+    hazard("near miss", &["failli|almost|presque|nearly", "frapper|frappe|hit|tomber|fell|tombe|accident|chute"], 4),
+    hazard("near miss", &["va|going|gonna", "blesser|frapper|tuer|hurt|killed|hit"], 4),
+    hazard("near miss", &["moto|motos|motorcycle|cycliste|cyclist", "tombe|tombent|chute|chuter|went|fell"], 4),
+    hazard("landslide", &["glissement", "terrain"], 1),
+    hazard("landslide", &["landslide|mudslide"], 0),
+    // Fire, explosion, animals, people at risk.
+    hazard("fire", &["en|on", "feu|fire|flammes|flames"], 0),
+    hazard("explosion", &["explosion|explose|exploded|explode"], 0),
+    hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull|pit", "attaque|attaquent|attacking|attacked|mord|mordre|bite|bitten|biting"], 4),
+    hazard("dangerous animal", &["=enrage|=enragee|rabid"], 0),
+    hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull", "agressif|agressifs|aggressive|dangereux|dangerous"], 3),
+    hazard("person hurt", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|personne|homme|femme|man|woman", "blesse|blessee|blesses|injured|bleeding|saigne|inconscient|unconscious"], 3),
+    hazard("dangerous objects", &["seringues|seringue|needles|needle|syringes|vitre|verre|glass|bottles|bouteilles", "enfants|kids|children|toddlers|jouent|playing|sable|sandbox|slide"], 8),
+    // Calls for help.
+    hazard("emergency", &["=urgent|=urgence|=emergency|=secours"], 0),
+    hazard("emergency", &["ca", "presse"], 0),
+    // Not an emergency after all.
+    phrase(Kind::Veto, "veto", &["pas|not|non|rien|nothing|aucune", "urgent|presse|urgence|emergency|pressant"], 2),
+    phrase(Kind::Veto, "veto", &["presse", "pas"], 0),
+    // Past: the model decides whether it is a complaint.
+    phrase(Kind::Past, "past", &["hier"], 0),
+    phrase(Kind::Past, "past", &["semaine|fin|mois|an|annee|ete|hiver|printemps|automne|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|fois", "passe|passee|derniere|dernier"], 1),
+    phrase(Kind::Past, "past", &["y", "a", "#num|un|une|deux|trois|quatre|cinq|quelques|plusieurs", "jours|jour|semaine|semaines|mois|an|ans|annee|annees"], 0),
+    phrase(Kind::Past, "past", &["a|ont|avait|avaient", "dure"], 1),
+    phrase(Kind::Past, "past", &["yesterday|lasted|lors"], 0),
+    phrase(Kind::Past, "past", &["#num|a|an|one|two|three|four|five|few|couple|several", "day|days|week|weeks|month|months|year|years", "ago"], 1),
+    phrase(Kind::Past, "past", &["last", "week|weekend|month|year|night|time|summer|winter|spring|fall|monday|tuesday|wednesday|thursday|friday|saturday|sunday"], 0),
+    phrase(Kind::Past, "past", &["was|were", "out|off|down|without|cut"], 1),
+    phrase(Kind::Past, "past", &["janvier|fevrier|mars|avril|juin|juillet|aout|septembre|octobre|novembre|decembre|january|february|march|april|june|july|august|september|october|november|december"], 0),
+    phrase(Kind::Past, "past", &["autre", "jour"], 0),
+    phrase(Kind::Past, "past", &["other", "day"], 0),
+    // Resolved (unless asked: "is the water back?").
+    phrase(Kind::Resolved, "resolved", &["est|a|ete|sont|ont|enfin|finalement", "revenu|revenue|revenus|revenues|retabli|retablie|retablis|retablies|repare|reparee|repares|reparees|resolu|resolue|regle|reglee|termine|terminee|leve|levee"], 1),
+    phrase(Kind::Resolved, "resolved", &["been|was|were|got|has|have|finally|is|are", "restored|fixed|repaired|resolved|lifted"], 1),
+    phrase(Kind::Resolved, "resolved", &["came|is|was|are|s", "back"], 1),
+    phrase(Kind::Resolved, "resolved", &["back", "on"], 0),
+    // Chronic: a standing problem is a complaint, however it started.
+    phrase(Kind::Chronic, "chronic", &["depuis|for|since|pendant", "des|#num|deux|trois|quatre|quelques|plusieurs|un|une|several|a|few|couple|many", "semaines|mois|ans|annees|weeks|months|years"], 1),
+    phrase(Kind::Chronic, "chronic", &["fait|faisait|been", "#num|des|deux|trois|quatre|quelques|plusieurs|un|une|several|a|few|couple|many", "semaines|mois|ans|annees|weeks|months|years"], 1),
+    phrase(Kind::Chronic, "chronic", &["depuis|for", "longtemps|ages|while|moment"], 2),
+    phrase(Kind::Chronic, "chronic", &["depuis|since", "le|the", "debut|start|beginning"], 0),
+    phrase(Kind::Chronic, "chronic", &["a|all", "l|the|year", "annee|year|round"], 0),
+    phrase(Kind::Chronic, "chronic", &["jour|day", "et|and", "nuit|night"], 0),
+    phrase(Kind::Chronic, "chronic", &["since", "spring|summer|fall|winter|autumn"], 1),
+    phrase(Kind::Chronic, "chronic", &["de|tout|all", "l|the", "hiver|ete|winter|summer"], 0),
+    phrase(Kind::Chronic, "chronic", &["chaque|every|tous|toutes", "jour|soir|nuit|semaine|fois|day|night|week|time|les"], 1),
+    // Planned or hypothetical.
+    phrase(Kind::NotCurrent, "planned", &["prevu|prevue|prevus|prevues|planifie|planifiee|planifiees|planned|scheduled|programme|programmee"], 0),
+    phrase(Kind::NotCurrent, "planned", &["va|vont", "y", "avoir"], 0),
+    phrase(Kind::NotCurrent, "planned", &["y", "aura|aurait"], 0),
+    phrase(Kind::NotCurrent, "planned", &["will", "there", "be"], 0),
+    phrase(Kind::NotCurrent, "planned", &["there", "going", "to", "be"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["en|in", "cas|case"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["que|quoi", "faire", "si|en|quand|lorsque|lors"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["what", "to", "do", "if|in|when"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["what", "do|should", "if"], 3),
+    phrase(Kind::NotCurrent, "hypothetical", &["si|if", "jamais|ever"], 0),
+    // Going on now: overrides the kinds above.
+    phrase(Kind::Ongoing, "ongoing", &["depuis|since|still|toujours|actuellement|presentement|currently|maintenant|now|urgent|urgence|emergency|vite|asap|secours|help|danger|dangereux|dangerous"], 0),
+    phrase(Kind::Ongoing, "ongoing", &["en|right", "ce|now", "moment"], 0),
+    phrase(Kind::Ongoing, "ongoing", &["ce|cet|this|a", "matin|soir|apres|morning|evening|afternoon"], 0),
+    phrase(Kind::Ongoing, "ongoing", &["aujourdhui|today|tonight|tantot"], 0),
+    phrase(Kind::Ongoing, "ongoing", &["vient|viens|just", "de|d"], 0),
+];
+
+// The "encore" of "encore une fois" (once again) recalls a past event; any other "encore"
+// (still) says it is going on. Kept out of the table because it needs a negative look-ahead.
+fn encore_means_still(norm: &Normalized, i: usize) -> bool {
+    !(i + 2 < norm.len() && norm.token(i + 1) == "une" && norm.token(i + 2) == "fois")
+}
+
+fn table() -> &'static PhraseTable<Kind> {
+    static TABLE: OnceLock<PhraseTable<Kind>> = OnceLock::new();
+    TABLE.get_or_init(|| PhraseTable::compile(DEFS, true))
+}
+
+/// A hazard phrase found in a message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Hazard {
+    pub topic: &'static str,
+    /// The matched words, normalized.
+    pub phrase: String,
+    /// Why it does not count, when it does not: the context phrase that disarmed it.
+    pub disarmed_by: Option<String>,
+}
+
+impl Hazard {
+    pub fn reason(&self) -> String {
+        match &self.disarmed_by {
+            None => format!("hazard phrase: \"{}\" ({})", self.phrase, self.topic),
+            Some(context) => format!(
+                "hazard phrase ignored: \"{}\" ({}), not current: \"{}\"",
+                self.phrase, self.topic, context
+            ),
+        }
+    }
+}
+
+/// How far (in tokens) a past or planned phrase reaches to disarm a hazard of its sentence.
+const CONTEXT_REACH: usize = 10;
+
+/// Buffers reused from one message to the next.
+#[derive(Debug, Default)]
+pub(crate) struct RuleScratch {
+    marks: Marks,
+    contexts: Vec<(Kind, usize, usize)>,
+    hazards: Vec<(&'static str, usize, usize)>,
+}
+
+impl RuleScratch {
+    /// The kinds of context the last message had, as names for the model's features:
+    /// the model learns, for instance, that a past outage is usually a complaint.
+    pub fn context_cues(&self, mut cue: impl FnMut(&'static str)) {
+        for (kind, name) in [
+            (Kind::Past, "context:past"),
+            (Kind::Resolved, "context:resolved"),
+            (Kind::Chronic, "context:chronic"),
+            (Kind::NotCurrent, "context:not-current"),
+            (Kind::Ongoing, "context:ongoing"),
+        ] {
+            if self.contexts.iter().any(|c| c.0 == kind) {
+                cue(name);
+            }
+        }
+    }
+}
+
+/// Finds the hazard phrases of a message, armed or disarmed, and puts them in `out`.
+pub(crate) fn hazards(
+    seg: &Segmented,
+    norm: &Normalized,
+    scratch: &mut RuleScratch,
+    out: &mut Vec<Hazard>,
+) {
+    out.clear();
+    let table = table();
+    scratch.contexts.clear();
+    scratch.hazards.clear();
+    if !table.mark(norm, &mut scratch.marks) {
+        return;
+    }
+    table.find(&mut scratch.marks, |p, at| {
+        let (start, end) = (at[0], at[at.len() - 1]);
+        match p.kind {
+            Kind::Hazard => scratch.hazards.push((p.topic, start, end)),
+            kind => scratch.contexts.push((kind, start, end)),
+        }
+    });
+    for i in 0..norm.len() {
+        if norm.token(i) == "encore" && encore_means_still(norm, i) {
+            scratch.contexts.push((Kind::Ongoing, i, i));
+        }
+    }
+    let word = |i: usize| &seg.words[norm.tokens[i].word];
+    // Everything below looks only at contexts near a position, found by binary search over
+    // contexts sorted by start: a long text must not cost quadratic time.
+    let reach = table.max_span();
+    let contexts = &mut scratch.contexts;
+    contexts.sort_unstable_by_key(|c| c.1);
+    // "Le courant est-tu revenu?" asks whether it is over: the outage may well be going on.
+    contexts.retain(|&(kind, a, _)| !(kind == Kind::Resolved && word(a).question));
+    // The "depuis" of "depuis des semaines" dates a standing problem, not an ongoing one.
+    let chronic: Vec<(usize, usize)> = contexts
+        .iter()
+        .filter(|c| c.0 == Kind::Chronic)
+        .map(|c| (c.1, c.2))
+        .collect();
+    contexts.retain(|&(kind, a, b)| {
+        kind != Kind::Ongoing
+            || !spans_near(&chronic, a.saturating_sub(reach), b)
+                .iter()
+                .any(|&(_, cb)| cb >= a)
+    });
+    let mut ongoing: Vec<u32> = contexts
+        .iter()
+        .filter(|c| c.0 == Kind::Ongoing)
+        .map(|c| word(c.1).sentence)
+        .collect();
+    ongoing.sort_unstable();
+    ongoing.dedup();
+    for &(topic, start, end) in &scratch.hazards {
+        // One report per topic: overlapping phrases say the same thing.
+        if out
+            .iter()
+            .any(|h| h.topic == topic && h.disarmed_by.is_none())
+        {
+            continue;
+        }
+        let near = contexts_near(contexts, start.saturating_sub(reach), end);
+        if near
+            .iter()
+            .any(|&(kind, _, b)| kind == Kind::Veto && b >= start)
+        {
+            continue;
+        }
+        let s = word(start).sentence;
+        let disarmed_by = if ongoing.binary_search(&s).is_ok() {
+            None
+        } else {
+            contexts_near(
+                contexts,
+                start.saturating_sub(CONTEXT_REACH + reach),
+                end + CONTEXT_REACH,
+            )
+            .iter()
+            .find(|&&(kind, a, b)| {
+                matches!(
+                    kind,
+                    Kind::Past | Kind::Resolved | Kind::Chronic | Kind::NotCurrent
+                ) && b + CONTEXT_REACH >= start
+                    && word(a).sentence == s
+            })
+            .map(|&(_, a, b)| join(norm, a, b))
+        };
+        out.retain(|h| h.topic != topic);
+        out.push(Hazard {
+            topic,
+            phrase: join(norm, start, end),
+            disarmed_by,
+        });
+    }
+}
+
+/// The contexts (sorted by start) that start between `lo` and `hi`, inclusive.
+fn contexts_near(
+    contexts: &[(Kind, usize, usize)],
+    lo: usize,
+    hi: usize,
+) -> &[(Kind, usize, usize)] {
+    let from = contexts.partition_point(|c| c.1 < lo);
+    let to = contexts.partition_point(|c| c.1 <= hi);
+    &contexts[from..to.max(from)]
+}
+
+/// The spans (sorted by start) that start between `lo` and `hi`, inclusive.
+fn spans_near(spans: &[(usize, usize)], lo: usize, hi: usize) -> &[(usize, usize)] {
+    let from = spans.partition_point(|c| c.0 < lo);
+    let to = spans.partition_point(|c| c.0 <= hi);
+    &spans[from..to.max(from)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::normalize::{normalize_words, segment};
+
+    fn found(text: &str) -> Vec<Hazard> {
+        let mut seg = Segmented::default();
+        let mut norm = Normalized::default();
+        segment(text, &mut seg);
+        normalize_words(&seg, &mut norm);
+        let mut out = Vec::new();
+        hazards(&seg, &norm, &mut RuleScratch::default(), &mut out);
+        out
+    }
+
+    fn armed(text: &str) -> Vec<&'static str> {
+        found(text)
+            .into_iter()
+            .filter(|h| h.disarmed_by.is_none())
+            .map(|h| h.topic)
+            .collect()
+    }
+
+    #[test]
+    fn gas_smells_are_hazards_in_both_languages_with_typos() {
+        assert_eq!(armed("Ça sent le gaz dans la rue!"), ["gas leak"]);
+        assert_eq!(armed("odeur de gaz au coin de ma rue"), ["gas leak"]);
+        assert_eq!(armed("forte odeur de gas"), ["gas leak"]);
+        assert_eq!(armed("ODEUR DE GAZ!!!"), ["gas leak"]);
+        assert_eq!(armed("strong gas smell on Main St"), ["gas leak"]);
+        assert_eq!(armed("it smells like gas outside"), ["gas leak"]);
+        assert_eq!(armed("je pense qu'il y a une fuite de gaz"), ["gas leak"]);
+    }
+
+    #[test]
+    fn water_and_power_cuts_are_hazards() {
+        assert_eq!(armed("ya pu d'eau depuis ce matin"), ["no water"]);
+        assert_eq!(armed("On a pas d'eau sur la 3e avenue"), ["no water"]);
+        assert_eq!(
+            armed("avis d'ébullition dans mon secteur?"),
+            ["boil-water notice"]
+        );
+        assert_eq!(
+            armed("Panne d'électricité sur toute la rue"),
+            ["power outage"]
+        );
+        assert_eq!(armed("panne d'electricte"), ["power outage"]);
+        assert_eq!(armed("no power on Elm street"), ["power outage"]);
+        assert_eq!(armed("power is out since 6am"), ["power outage"]);
+        assert_eq!(
+            armed("water main break at the corner"),
+            ["water main break"]
+        );
+        assert_eq!(armed("bris d'aqueduc coin Laurier"), ["water main break"]);
+    }
+
+    #[test]
+    fn other_hazards_are_found() {
+        assert_eq!(
+            armed("un fil électrique tombé sur le trottoir"),
+            ["downed power line"]
+        );
+        assert_eq!(
+            armed("downed power line on my street"),
+            ["downed power line"]
+        );
+        assert_eq!(
+            armed("refoulement d'égout dans mon sous-sol"),
+            ["sewer backup"]
+        );
+        assert_eq!(armed("sewer backup in the basement"), ["sewer backup"]);
+        assert_eq!(
+            armed("les feux de circulation marchent pas"),
+            ["traffic lights out"]
+        );
+        assert_eq!(
+            armed("traffic lights are out at Main and 5th"),
+            ["traffic lights out"]
+        );
+        assert_eq!(armed("un trou béant dans la rue"), ["sinkhole"]);
+        assert_eq!(armed("the street is flooded"), ["flooding"]);
+    }
+
+    #[test]
+    fn ordinary_requests_are_not_hazards() {
+        assert!(armed("Quand passe le camion de recyclage?").is_empty());
+        assert!(armed("pas d'eau chaude au centre sportif").is_empty());
+        assert!(armed("je suis pas au courant de la collecte").is_empty());
+        assert!(armed("what are the pool hours").is_empty());
+        assert!(armed("Is my house in a flood zone?").is_empty());
+    }
+
+    #[test]
+    fn a_past_outage_is_skipped() {
+        assert!(armed("La semaine passée on a eu une panne de courant de 10 heures").is_empty());
+        assert!(armed("Hier on a eu une panne d'électricité, c'est inacceptable").is_empty());
+        assert!(armed("the power was out last week for two days").is_empty());
+        assert!(armed("Le courant est revenu mais la panne a duré 6h").is_empty());
+        let skipped = found("the power was out yesterday");
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].reason().contains("not current"));
+    }
+
+    #[test]
+    fn a_past_marker_does_not_hide_an_ongoing_hazard() {
+        assert_eq!(armed("depuis hier on a plus d'eau"), ["no water"]);
+        assert_eq!(armed("still no power since yesterday"), ["power outage"]);
+        assert_eq!(
+            armed("Encore une fois il y a deux semaines une panne. Là ça sent le gaz!"),
+            ["gas leak"]
+        );
+        assert_eq!(
+            armed("la panne de courant d'hier est encore là"),
+            ["power outage"]
+        );
+    }
+
+    #[test]
+    fn planned_or_hypothetical_events_are_skipped() {
+        assert!(armed("Que faire en cas d'odeur de gaz?").is_empty());
+        assert!(armed("Y aura-t-il une coupure d'eau prévue demain?").is_empty());
+        assert!(armed("scheduled power outage on Tuesday?").is_empty());
+    }
+}

@@ -6,13 +6,19 @@ FeatureUnion, sublinear_tf) + LinearSVC on train.jsonl and scores it on
 test.jsonl. Prints per-class precision/recall/F1, macro-F1 overall and per
 language, urgent recall per language, and prediction throughput.
 
-This is a benchmark script, not a CI step. It needs scikit-learn:
+Then runs `guichet eval` on the same test file and prints both side by side
+(macro-F1 overall and per language, urgent recall, messages per second).
+
+This is a benchmark script, not a CI step. It needs scikit-learn and a release
+build of guichet:
     pip install scikit-learn
+    cargo build --release
 Usage:
-    python3 benches/baseline.py [--train PATH] [--test PATH]
+    python3 benches/baseline.py [--train PATH ...] [--test PATH] [--guichet PATH]
 """
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,6 +31,10 @@ from sklearn.svm import LinearSVC
 # Default corpus location, resolved relative to this script (benches/ -> data/corpus/).
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
 LABELS = ["urgent", "info", "complaint"]
+# guichet trains on the train split and, when present, the training-only supplement:
+# the baseline gets exactly the same training data.
+DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl") if p.exists()]
+GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 
 
 def load(path: Path):
@@ -49,20 +59,23 @@ def build_model() -> Pipeline:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="TF-IDF + LinearSVC baseline for guichet")
-    ap.add_argument("--train", type=Path, default=CORPUS / "train.jsonl")
+    ap.add_argument("--train", type=Path, nargs="+", default=DEFAULT_TRAIN)
     ap.add_argument("--test", type=Path, default=CORPUS / "test.jsonl")
+    ap.add_argument("--guichet", type=Path, default=GUICHET,
+                    help="the guichet binary to compare with (built with cargo build --release)")
     ap.add_argument("--min-seconds", type=float, default=1.0,
                     help="minimum wall time for the throughput measurement")
     args = ap.parse_args()
 
-    train, test = load(args.train), load(args.test)
+    train = [row for path in args.train for row in load(path)]
+    test = load(args.test)
     x_train = [r["text"] for r in train]
     y_train = [r["label"] for r in train]
     x_test = [r["text"] for r in test]
     y_test = [r["label"] for r in test]
     langs = [r["lang"] for r in test]
 
-    print(f"train: {len(train)} messages ({args.train})")
+    print(f"train: {len(train)} messages ({', '.join(str(p) for p in args.train)})")
     print(f"test:  {len(test)} messages ({args.test})")
 
     model = build_model()
@@ -105,9 +118,43 @@ def main() -> int:
         reps += 1
         elapsed = time.perf_counter() - t0
     n = reps * len(x_test)
-    print(f"\nprediction throughput: {n / elapsed:,.0f} messages/s "
+    baseline_rate = n / elapsed
+    print(f"\nprediction throughput: {baseline_rate:,.0f} messages/s "
           f"({reps} passes x {len(x_test)} messages in {elapsed:.2f} s, batch predict, 1 process)")
+
+    side_by_side(args, macro, y_test, pred, langs, baseline_rate)
     return 0
+
+
+def side_by_side(args, macro, y_test, pred, langs, baseline_rate):
+    """Runs `guichet eval --json` on the same test file and prints both."""
+    if not args.guichet.exists():
+        print(f"\n{args.guichet} not found: run `cargo build --release` for the comparison")
+        return
+    out = subprocess.run([str(args.guichet), "eval", str(args.test), "--json"],
+                         capture_output=True, text=True, check=True)
+    g = json.loads(out.stdout)
+
+    def lang_scores(lang):
+        idx = [i for i, l in enumerate(langs) if l == lang]
+        yt, yp = [y_test[i] for i in idx], [pred[i] for i in idx]
+        m = f1_score(yt, yp, labels=LABELS, average="macro", zero_division=0)
+        ur = recall_score(yt, yp, labels=["urgent"], average=None, zero_division=0)[0]
+        return m, ur
+
+    g_lang = {entry["language"]: entry for entry in g["languages"]}
+    rows = [("macro-F1", f"{macro:.3f}", f"{g['macro_f1']:.3f}")]
+    for lang in ("fr", "en"):
+        m, ur = lang_scores(lang)
+        rows.append((f"macro-F1 {lang}", f"{m:.3f}", f"{g_lang[lang]['macro_f1']:.3f}"))
+        rows.append((f"urgent recall {lang}", f"{ur:.3f}", f"{g_lang[lang]['urgent_recall']:.3f}"))
+    rows.append(("messages/s (1 core)", f"{baseline_rate:,.0f}",
+                 f"{g['timing']['messages_per_second']:,.0f}"))
+    rows.append(("model start-up", "-", f"{g['timing']['startup_ms']:.0f} ms"))
+    print("\nside by side, same test file:")
+    print(f"  {'':22} {'TF-IDF + LinearSVC':>20} {'guichet':>12}")
+    for name, b, gv in rows:
+        print(f"  {name:22} {b:>20} {gv:>12}")
 
 
 if __name__ == "__main__":

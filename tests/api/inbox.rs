@@ -174,3 +174,25 @@ async fn health_and_metrics_answer() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_message_too_vague_to_classify_is_flagged_for_human_triage() {
+    let app = spawn_app().await;
+    let (status, body) = app.post_message(message("c8", "allo?")).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["thread_id"].as_str().unwrap();
+    let (_, detail) = app.staff_get(&format!("/api/threads/{id}")).await;
+    assert_eq!(detail["needs_triage"], true, "{detail}");
+    assert!(detail["confidence"].as_f64().unwrap() < 0.55);
+    let flagged = detail["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "needs_triage");
+    assert!(flagged);
+
+    let (_, clear) = app.post_message(message("c9", WATER_MAIN)).await;
+    let id = clear["thread_id"].as_str().unwrap();
+    let (_, detail) = app.staff_get(&format!("/api/threads/{id}")).await;
+    assert_eq!(detail["needs_triage"], false);
+}

@@ -187,6 +187,21 @@ async fn in_process_guichet(
     Ok((addr, pipeline))
 }
 
+/// CPU time this process has used so far (all threads, user and system), from
+/// `/proc/self/stat`; `None` where that file does not exist. CPU per message varies less than
+/// messages per second on a shared machine: another build slows the run down but does not
+/// make guichet's work bigger.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are plain numbers.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the file, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Linux reports them in USER_HZ, 100 per second on every architecture it runs on.
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn loopback_only(url: &str) -> anyhow::Result<()> {
     let parsed: reqwest::Url = url.parse().context("--url is not a URL")?;
     let host = parsed.host_str().unwrap_or_default();
@@ -228,9 +243,12 @@ async fn main() -> anyhow::Result<()> {
         drive(&client, &bare, concurrency, args.warmup, duration, run_id).await;
         let before = pipeline.as_ref().map(|p| p.store().flush_stats());
         run_id += 1;
+        let cpu_before = process_cpu();
         let g = drive(&client, &target, concurrency, args.count, duration, run_id).await;
+        let cpu_after = process_cpu();
         let after = pipeline.as_ref().map(|p| p.store().flush_stats());
         let b = drive(&client, &bare, concurrency, args.count, duration, run_id).await;
+        let cpu_bare = process_cpu();
         println!("\n{concurrency} concurrent senders");
         println!("  {}", g.line("guichet"));
         println!("  {}", b.line("bare"));
@@ -238,6 +256,15 @@ async fn main() -> anyhow::Result<()> {
             "  ratio    {:.2} (guichet / bare axum, durable messages per second)",
             g.per_second() / b.per_second().max(1e-9)
         );
+        if let (Some(before), Some(after), Some(bare)) = (cpu_before, cpu_after, cpu_bare) {
+            // Client and server together, in both figures: the bare one is the client's share
+            // plus the HTTP floor.
+            println!(
+                "  cpu      {:.0} µs per message (bare axum: {:.0} µs per request, client included)",
+                (after - before).as_secs_f64() * 1e6 / g.ok.max(1) as f64,
+                (bare - after).as_secs_f64() * 1e6 / b.ok.max(1) as f64
+            );
+        }
         if let (Some(before), Some(after)) = (before, after) {
             let flushes = after.flushes - before.flushes;
             let writes = after.writes - before.writes;

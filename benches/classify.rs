@@ -1,5 +1,6 @@
 //! Classifier benchmarks: throughput of `classify` over the test split (messages per second),
-//! and the start-up cost of `Classifier::train` on the training split.
+//! and the start-up cost of `Classifier::train` on what the built-in classifier learns from
+//! (the training split and its supplement).
 //!
 //! Run with `cargo bench --bench classify`.
 
@@ -7,6 +8,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use guichet::classify::{parse_labelled, Classifier};
 
 const TRAIN: &str = include_str!("../data/corpus/train.jsonl");
+const SUPPLEMENT: &str = include_str!("../data/corpus/supplement.jsonl");
 const TEST: &str = include_str!("../data/corpus/test.jsonl");
 
 fn classify_throughput(c: &mut Criterion) {
@@ -28,13 +30,16 @@ fn classify_throughput(c: &mut Criterion) {
 }
 
 fn training_time(c: &mut Criterion) {
-    let examples = match parse_labelled(TRAIN) {
-        Ok(examples) => examples,
-        Err(e) => panic!("the training split does not parse: {e}"),
-    };
+    let mut examples = Vec::new();
+    for (name, file) in [("training split", TRAIN), ("supplement", SUPPLEMENT)] {
+        match parse_labelled(file) {
+            Ok(parsed) => examples.extend(parsed),
+            Err(e) => panic!("the {name} does not parse: {e}"),
+        }
+    }
     let mut group = c.benchmark_group("train");
     group.sample_size(20);
-    group.bench_function("train split", |b| {
+    group.bench_function("train split and supplement", |b| {
         b.iter(|| black_box(Classifier::train(black_box(&examples))))
     });
     group.finish();

@@ -36,6 +36,21 @@ pub fn parse_labelled(input: &str) -> Result<Vec<Example>, ClassifyError> {
     Ok(examples)
 }
 
+/// The training split, compiled into the binary.
+pub(crate) const TRAIN: &str = include_str!("../../data/corpus/train.jsonl");
+
+/// Training-only messages written after the split (see `data/corpus/README.md`): hard cases
+/// such as French typed without apostrophes and questions about an ongoing outage.
+pub(crate) const SUPPLEMENT: &str = include_str!("../../data/corpus/supplement.jsonl");
+
+/// What the built-in classifier learns from: the training split and the supplement. Never
+/// the test split.
+pub(crate) fn builtin_examples() -> Vec<Example> {
+    let mut examples = parse_lenient(TRAIN);
+    examples.extend(parse_lenient(SUPPLEMENT));
+    examples
+}
+
 /// Like [`parse_labelled`], but skips bad lines: for the corpus compiled into the binary,
 /// where a bad line must cost one example, not the start-up. Tests check it has none.
 pub(crate) fn parse_lenient(input: &str) -> Vec<Example> {

@@ -3,12 +3,17 @@
 //! Owns the two passes every other part of the classifier reads from:
 //! [`segment`] cuts the original text into words (keeping their byte spans, so moderation
 //! can mask them in place) and folds each one to lowercase ASCII; [`normalize_words`] then
-//! maps Quebec and SMS spellings to standard ones. [`normalize`] joins the result with
+//! maps Quebec and SMS spellings to standard ones and splits elisions typed without their
+//! apostrophe ("lavis" to "l avis"). [`normalize`] joins the result with
 //! single spaces; the FAQ matcher relies on that exact shape. No I/O.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+use super::features::FastHash;
 
 /// One word of the original text.
 #[derive(Debug, Clone)]
@@ -353,7 +358,13 @@ pub(crate) fn normalize_words(seg: &Segmented, out: &mut Normalized) {
                         out.push(part, i);
                     }
                 }
-                None => out.push(w, i),
+                None => match elision(w) {
+                    Some(cut) => {
+                        out.push(&w[..cut], i);
+                        out.push(&w[cut..], i);
+                    }
+                    None => out.push(w, i),
+                },
             },
         }
     }
@@ -391,6 +402,91 @@ fn pu_means_plus(out: &Normalized, next: &str) -> bool {
     );
     // "y a pu", "y en a pu": "il y a" is existential, so "pu" is "plus".
     !after_avoir || matches!(prev2, "y" | "en")
+}
+
+/// Words that take an elided article or pronoun ("l'eau", "d'aqueduc"): nouns and
+/// adjectives of the city's services and of daily life, each starting with a vowel or a mute
+/// "h", as French elision requires.
+const ELIDED_NOUNS: &str = "eau eaux avis ebullition aqueduc aqueducs electricite egout egouts \
+    arbre arbres incendie inondation inondations hydro hiver hotel huile essence odeur alarme \
+    avertisseur asphalte autobus arret arrets ete annee annees autre autres aide accident \
+    eclairage entree escalier etage herbe ile intersection immeuble edifice appartement avenue \
+    argent urgence urgences ouverture abord accord ailleurs apres habitude ici un une enfant \
+    enfants ecole eglise emploi emplois evenement evenements election elections arena arenas \
+    ordures information informations installation entretien epicerie espace equipe horaire \
+    horaires hopital agent agents etat ecocentre etang erable erables endroit environnement \
+    inspecteur inspection incident assurance assurances adresse affiche evaluation interieur \
+    exterieur amende amendes animal animaux habitation hydrant hydrants outil usine universite \
+    ambulance autoroute abri abris ampoule ampoules ecureuil ecureuils oiseau oiseaux";
+
+/// What each elided form ("j'", "qu'"...) is followed by, beyond [`ELIDED_NOUNS`] for "l'"
+/// and "d'": the pronouns and verbs it is written before.
+const ELISIONS: &[(&str, &str)] = &[
+    (
+        "j",
+        "ai avais avait en y habite aime aimerais aimerai appelle appelais arrive attends \
+        attendais ecris entends essaie essaye etais espere irai imagine avoue ignore",
+    ),
+    (
+        "m",
+        "ai en appelle occupe inquiete avez avait ont envoie explique",
+    ),
+    ("t", "as es en etais avais inquiete"),
+    (
+        "s",
+        "il ils est en etait occupe inquiete appelle arrete allume eteint agit agissait",
+    ),
+    (
+        "n",
+        "ai est etait ont avons avez avait importe en aime habite existe",
+    ),
+    ("c", "est etait etaient en"),
+    ("qu", "il ils elle elles on un une est en au avec"),
+    ("l", "ai as avait avons avez ont"),
+    ("d", "ou"),
+];
+
+/// Words that look like an elision typed without its apostrophe but are words of their own
+/// in French or English ("lune", "mai", "tes", "nest", "ten"): never split. Found by checking
+/// every form the two tables above can make against French and English word lists; the
+/// rare words whose elided reading is far likelier in a message to the city ("lavis",
+/// "sil", "jetais") were left out of this list on purpose.
+const NOT_ELIDED: &str = "davis degout degouts devaluation laide las lavait lavez lavons lune \
+    mai men mont nest ny quelle quelles tas tes ten";
+
+/// Where to cut a word that is an elision typed without its apostrophe ("lavis" at 1,
+/// "quil" at 2), if it is one.
+fn elision(word: &str) -> Option<usize> {
+    static CUTS: OnceLock<HashMap<String, usize, FastHash>> = OnceLock::new();
+    let cuts = CUTS.get_or_init(|| {
+        let not_elided: Vec<&str> = NOT_ELIDED.split_whitespace().collect();
+        let nouns = ELIDED_NOUNS.split_whitespace();
+        let mut cuts = HashMap::default();
+        let pairs = ELISIONS
+            .iter()
+            .flat_map(|&(p, rests)| rests.split_whitespace().map(move |r| (p, r)))
+            .chain(
+                ["l", "d"]
+                    .into_iter()
+                    .flat_map(|p| nouns.clone().map(move |r| (p, r))),
+            );
+        for (prefix, rest) in pairs {
+            let word = format!("{prefix}{rest}");
+            if !not_elided.contains(&word.as_str()) {
+                cuts.entry(word).or_insert(prefix.len());
+            }
+        }
+        cuts
+    });
+    // Most words cannot be one: skip the lookup unless a vowel or "h" follows the elided form.
+    let b = word.as_bytes();
+    let after = if b.starts_with(b"qu") { 2 } else { 1 };
+    match b.get(after) {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h') if b.len() > after + 1 => {
+            cuts.get(word).copied()
+        }
+        _ => None,
+    }
 }
 
 /// Standard spelling of a Quebec, SMS or contracted word, if it has one.
@@ -519,6 +615,29 @@ mod tests {
         assert_eq!(normalize("qu'il"), "qu il");
         assert_eq!(normalize("d’eau"), "d eau");
         assert_eq!(normalize("aujourd'hui"), "aujourdhui");
+    }
+
+    #[test]
+    fn normalize_splits_elisions_typed_without_the_apostrophe() {
+        assert_eq!(
+            normalize("lavis debullition c tjrs en vigueur?"),
+            "l avis d ebullition c est toujours en vigueur"
+        );
+        assert_eq!(
+            normalize("bris daqueduc sil vous plait"),
+            "bris d aqueduc s il vous plait"
+        );
+        assert_eq!(
+            normalize("jhabite ici, quelle rue"),
+            "j habite ici quelle rue"
+        );
+        // Words of their own stay whole, in French and in English.
+        assert_eq!(
+            normalize("la lune en mai, tes amis"),
+            "la lune en mai tes amis"
+        );
+        assert_eq!(normalize("a wasp nest, ten men"), "a wasp nest ten men");
+        assert_eq!(normalize("la rue est laide"), "la rue est laide");
     }
 
     #[test]

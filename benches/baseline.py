@@ -31,9 +31,10 @@ from sklearn.svm import LinearSVC
 # Default corpus location, resolved relative to this script (benches/ -> data/corpus/).
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
 LABELS = ["urgent", "info", "complaint"]
-# guichet trains on the train split and, when present, the training-only supplement:
+# guichet trains on the train split and, when present, the training-only supplements:
 # the baseline gets exactly the same training data.
-DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl") if p.exists()]
+DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl",
+                               CORPUS / "supplement2.jsonl") if p.exists()]
 GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 
 

@@ -1,14 +1,12 @@
 //! Classifier benchmarks: throughput of `classify` over the test split (messages per second),
 //! and the start-up cost of `Classifier::train` on what the built-in classifier learns from
-//! (the training split and its supplement).
+//! (the training split and its supplements).
 //!
 //! Run with `cargo bench --bench classify`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use guichet::classify::{parse_labelled, Classifier};
+use guichet::classify::{parse_labelled, training_examples, Classifier};
 
-const TRAIN: &str = include_str!("../data/corpus/train.jsonl");
-const SUPPLEMENT: &str = include_str!("../data/corpus/supplement.jsonl");
 const TEST: &str = include_str!("../data/corpus/test.jsonl");
 
 fn classify_throughput(c: &mut Criterion) {
@@ -30,16 +28,10 @@ fn classify_throughput(c: &mut Criterion) {
 }
 
 fn training_time(c: &mut Criterion) {
-    let mut examples = Vec::new();
-    for (name, file) in [("training split", TRAIN), ("supplement", SUPPLEMENT)] {
-        match parse_labelled(file) {
-            Ok(parsed) => examples.extend(parsed),
-            Err(e) => panic!("the {name} does not parse: {e}"),
-        }
-    }
+    let examples = training_examples();
     let mut group = c.benchmark_group("train");
     group.sample_size(20);
-    group.bench_function("train split and supplement", |b| {
+    group.bench_function("train split and supplements", |b| {
         b.iter(|| black_box(Classifier::train(black_box(&examples))))
     });
     group.finish();

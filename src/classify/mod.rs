@@ -49,6 +49,12 @@ mod phrase;
 mod rules;
 
 pub use corpus::parse_labelled;
+
+/// The labelled messages the built-in classifier learns from (the training split and its
+/// supplements), for benchmarks and tools.
+pub fn training_examples() -> Vec<Example> {
+    corpus::builtin_examples()
+}
 pub use moderation::{Moderation, Verdict};
 pub use normalize::normalize;
 
@@ -407,7 +413,7 @@ mod tests {
 
     #[test]
     fn the_builtin_corpus_parses_without_a_bad_line() {
-        for file in [corpus::TRAIN, corpus::SUPPLEMENT] {
+        for file in [corpus::TRAIN, corpus::SUPPLEMENT, corpus::SUPPLEMENT_2] {
             let examples = parse_labelled(file).expect("the embedded corpus is valid");
             for category in CLASSES {
                 assert!(examples.iter().any(|e| e.label == category));

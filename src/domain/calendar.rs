@@ -402,6 +402,7 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{city, local, utc};
     use chrono_tz::America::Toronto;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -410,23 +411,6 @@ mod tests {
 
     fn time(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).expect("test times are valid")
-    }
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .expect("test timestamps are RFC 3339")
-            .with_timezone(&Utc)
-    }
-
-    /// Local wall time in Toronto, for asserting what a clerk would read on the clock.
-    fn local(t: DateTime<Utc>) -> String {
-        t.with_timezone(&Toronto)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string()
-    }
-
-    fn city() -> Calendar {
-        Calendar::new(Toronto, BusinessHours::default(), Vec::new()).expect("default is valid")
     }
 
     fn hours(h: i64) -> Duration {

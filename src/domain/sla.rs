@@ -290,23 +290,8 @@ impl Clock {
 mod tests {
     use super::*;
     use crate::domain::calendar::BusinessHours;
+    use crate::testing::{city, local, utc};
     use chrono_tz::America::Toronto;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .expect("test timestamps are RFC 3339")
-            .with_timezone(&Utc)
-    }
-
-    fn local(t: DateTime<Utc>) -> String {
-        t.with_timezone(&Toronto)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string()
-    }
-
-    fn city() -> Calendar {
-        Calendar::new(Toronto, BusinessHours::default(), Vec::new()).expect("default is valid")
-    }
 
     fn calendar_hours(h: i64) -> Target {
         Target::new(Duration::hours(h), Counting::Calendar)

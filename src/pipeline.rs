@@ -204,16 +204,7 @@ impl Pipeline {
                     .thread(id)?
                     .ok_or(PipelineError::UnknownThread(id))?;
                 Metrics::inc(&self.metrics.duplicates);
-                return Ok(Outcome {
-                    thread_id: thread.id,
-                    category: thread.category,
-                    language: thread.language,
-                    acknowledgment: None,
-                    warning: None,
-                    forwarded: thread.forwarded_at.is_some(),
-                    due_at: thread.clock.due_at,
-                    duplicate: true,
-                });
+                return Ok(Outcome::duplicate(&thread));
             }
         }
 
@@ -301,17 +292,15 @@ impl Pipeline {
             messages.push(citizen_message);
         } else {
             if opened {
-                audit.push(AuditEvent::new(
+                audit.push(guichet_event(
                     now,
                     AuditKind::Classified,
-                    "guichet",
                     classification.reasons.join("; "),
                 ));
                 if thread.needs_triage {
-                    audit.push(AuditEvent::new(
+                    audit.push(guichet_event(
                         now,
                         AuditKind::NeedsTriage,
-                        "guichet",
                         format!("confidence {:.2}", triage.confidence),
                     ));
                 }
@@ -326,65 +315,17 @@ impl Pipeline {
 
             // Moderation: the original stays in the store, agents see the masked copy.
             citizen_message.masked = masked_copy(&classification);
-            match classification.moderation.verdict {
-                Verdict::Clean => {}
-                Verdict::Profanity => audit.push(AuditEvent::new(
-                    now,
-                    AuditKind::Moderated,
-                    "guichet",
-                    "profanity masked",
-                )),
-                verdict @ (Verdict::Insult | Verdict::Threat) => {
-                    thread.abusive = true;
-                    let what = if verdict == Verdict::Threat {
-                        "threat"
-                    } else {
-                        "insult"
-                    };
-                    audit.push(AuditEvent::new(
-                        now,
-                        AuditKind::Moderated,
-                        "guichet",
-                        format!("{what} masked, strike recorded"),
-                    ));
-                    if verdict == Verdict::Threat {
-                        // Threats go to the coordinator at once, whatever the category.
-                        thread.needs_triage = true;
-                        audit.push(AuditEvent::new(
-                            now,
-                            AuditKind::NeedsTriage,
-                            "guichet",
-                            "threat of violence: coordinator alerted",
-                        ));
-                    }
-                    let m = &self.settings.moderation;
-                    sender_changed = true;
-                    match record.strike(
-                        now,
-                        Duration::days(m.strike_period_days),
-                        m.strikes_to_block,
-                    ) {
-                        StrikeOutcome::Warned => {
-                            let reference = thread.id.to_string();
-                            let ctx = self.context(&reference, thread.clock.due_at);
-                            let text = self
-                                .responses
-                                .warning(thread.language, &ctx)
-                                .map_err(|e| PipelineError::Render(e.to_string()))?;
-                            audit.push(AuditEvent::new(now, AuditKind::Warned, "guichet", ""));
-                            Metrics::inc(&self.metrics.warnings);
-                            warning = Some(text);
-                        }
-                        StrikeOutcome::Recorded => {}
-                        StrikeOutcome::Blocked => audit.push(AuditEvent::new(
-                            now,
-                            AuditKind::Blocked,
-                            "guichet",
-                            format!("{} strikes", m.strikes_to_block),
-                        )),
-                    }
-                }
-            }
+            warning = self.moderate(
+                &mut thread,
+                &mut record,
+                classification.moderation.verdict,
+                now,
+                &mut audit,
+            )?;
+            sender_changed = matches!(
+                classification.moderation.verdict,
+                Verdict::Insult | Verdict::Threat
+            );
             messages.push(citizen_message);
 
             if opened {
@@ -393,15 +334,7 @@ impl Pipeline {
                 outcome_ack = Some(ack.text);
             }
             if let Some(w) = &warning {
-                messages.push(StoredMessage {
-                    kind: MessageKind::Warning,
-                    author: "guichet".into(),
-                    at: now,
-                    text: w.clone(),
-                    masked: None,
-                    platform_id: None,
-                    ignored: false,
-                });
+                messages.push(from_guichet(MessageKind::Warning, w.clone(), now));
             }
 
             // Forward what needs a person: complaints and urgent requests always, info when
@@ -421,12 +354,7 @@ impl Pipeline {
                 let seq = thread.message_count;
                 jobs = self.queue_jobs(&mut thread, &messages[0], seq, !needs_forward, now);
                 for job in &jobs {
-                    audit.push(AuditEvent::new(
-                        now,
-                        AuditKind::Queued,
-                        "guichet",
-                        job.id.to_string(),
-                    ));
+                    audit.push(guichet_event(now, AuditKind::Queued, job.id.to_string()));
                 }
             }
         }
@@ -458,6 +386,67 @@ impl Pipeline {
             due_at: thread.clock.due_at,
             duplicate: false,
         })
+    }
+
+    /// Applies the moderation verdict to the thread and the sender's record: profanity is only
+    /// noted; an insult or a threat marks the thread abusive and gives a strike (the first
+    /// one in the period earns the warning returned here, the last one blocks); a threat also
+    /// flags the thread for the coordinator at once, whatever its category.
+    fn moderate(
+        &self,
+        thread: &mut Thread,
+        record: &mut SenderRecord,
+        verdict: Verdict,
+        now: DateTime<Utc>,
+        audit: &mut Vec<AuditEvent>,
+    ) -> Result<Option<String>, PipelineError> {
+        let what = match verdict {
+            Verdict::Clean => return Ok(None),
+            Verdict::Profanity => {
+                audit.push(guichet_event(now, AuditKind::Moderated, "profanity masked"));
+                return Ok(None);
+            }
+            Verdict::Insult => "insult",
+            Verdict::Threat => "threat",
+        };
+        thread.abusive = true;
+        audit.push(guichet_event(
+            now,
+            AuditKind::Moderated,
+            format!("{what} masked, strike recorded"),
+        ));
+        if verdict == Verdict::Threat {
+            thread.needs_triage = true;
+            audit.push(guichet_event(
+                now,
+                AuditKind::NeedsTriage,
+                "threat of violence: coordinator alerted",
+            ));
+        }
+        let m = &self.settings.moderation;
+        let period = Duration::days(m.strike_period_days);
+        match record.strike(now, period, m.strikes_to_block) {
+            StrikeOutcome::Warned => {
+                let reference = thread.id.to_string();
+                let ctx = self.context(&reference, thread.clock.due_at);
+                let text = self
+                    .responses
+                    .warning(thread.language, &ctx)
+                    .map_err(|e| PipelineError::Render(e.to_string()))?;
+                audit.push(guichet_event(now, AuditKind::Warned, ""));
+                Metrics::inc(&self.metrics.warnings);
+                Ok(Some(text))
+            }
+            StrikeOutcome::Recorded => Ok(None),
+            StrikeOutcome::Blocked => {
+                audit.push(guichet_event(
+                    now,
+                    AuditKind::Blocked,
+                    format!("{} strikes", m.strikes_to_block),
+                ));
+                Ok(None)
+            }
+        }
     }
 
     /// The outbox jobs for a forwarded message, one per configured destination, with the
@@ -547,25 +536,12 @@ impl Pipeline {
         audit.push(thread.acknowledge(now)?);
         Metrics::inc(&self.metrics.acknowledgments);
         if let Some(f) = faq {
-            audit.push(AuditEvent::new(
-                now,
-                AuditKind::FaqAnswered,
-                "guichet",
-                f.id.clone(),
-            ));
+            audit.push(guichet_event(now, AuditKind::FaqAnswered, f.id.clone()));
             audit.push(thread.answer(now, "guichet")?);
             thread.faq = Some(f.id);
             Metrics::inc(&self.metrics.faq_answers);
         }
-        Ok(StoredMessage {
-            kind: MessageKind::Acknowledgment,
-            author: "guichet".into(),
-            at: now,
-            text,
-            masked: None,
-            platform_id: None,
-            ignored: false,
-        })
+        Ok(from_guichet(MessageKind::Acknowledgment, text, now))
     }
 
     /// Runs a staff action on a thread under its sender's lock, writes and flushes it.
@@ -796,12 +772,7 @@ impl Pipeline {
                     Some(t) => format!("{dest}: ticket {t}"),
                     None => format!("{dest}"),
                 };
-                audit.push(AuditEvent::new(
-                    now,
-                    AuditKind::Delivered,
-                    "guichet",
-                    detail,
-                ));
+                audit.push(guichet_event(now, AuditKind::Delivered, detail));
                 Metrics::inc(&self.metrics.outbox_delivered);
                 self.metrics
                     .delivery_latency
@@ -809,10 +780,9 @@ impl Pipeline {
             }
             JobEvent::Batched { token } => {
                 status = Some(TicketStatus::Delivered);
-                audit.push(AuditEvent::new(
+                audit.push(guichet_event(
                     now,
                     AuditKind::Delivered,
-                    "guichet",
                     format!("{dest}: batch token {token}"),
                 ));
                 Metrics::inc(&self.metrics.outbox_delivered);
@@ -821,10 +791,9 @@ impl Pipeline {
                     .observe((now - job.created_at).num_milliseconds() as f64 / 1000.0);
             }
             JobEvent::TokenResolved { request_id } => {
-                audit.push(AuditEvent::new(
+                audit.push(guichet_event(
                     now,
                     AuditKind::Delivered,
-                    "guichet",
                     format!("{dest}: service request {request_id}"),
                 ));
             }
@@ -853,10 +822,9 @@ impl Pipeline {
             JobEvent::Untracked => status = Some(TicketStatus::Untracked),
             JobEvent::Waiting => {}
             JobEvent::Failed { error, retry_at } => {
-                audit.push(AuditEvent::new(
+                audit.push(guichet_event(
                     now,
                     AuditKind::DeliveryFailed,
-                    "guichet",
                     format!(
                         "{dest} attempt {}: {}; next attempt {}",
                         job.attempts,
@@ -868,10 +836,9 @@ impl Pipeline {
             }
             JobEvent::Dead { error } => {
                 status = Some(TicketStatus::Dead);
-                audit.push(AuditEvent::new(
+                audit.push(guichet_event(
                     now,
                     AuditKind::DeliveryDead,
-                    "guichet",
                     format!(
                         "{dest} gave up after {} attempts: {}",
                         job.attempts,
@@ -950,6 +917,40 @@ fn short(s: &str) -> String {
         s.chars().take(299).chain(['…']).collect()
     } else {
         s.to_owned()
+    }
+}
+
+/// An audit event of guichet's own doing.
+fn guichet_event(now: DateTime<Utc>, kind: AuditKind, detail: impl Into<String>) -> AuditEvent {
+    AuditEvent::new(now, kind, "guichet", detail)
+}
+
+/// A message guichet sends the citizen (acknowledgment, warning), kept on the thread.
+fn from_guichet(kind: MessageKind, text: String, now: DateTime<Utc>) -> StoredMessage {
+    StoredMessage {
+        kind,
+        author: "guichet".into(),
+        at: now,
+        text,
+        masked: None,
+        platform_id: None,
+        ignored: false,
+    }
+}
+
+impl Outcome {
+    /// The answer to a redelivered message: the thread as it stands, nothing new to send.
+    fn duplicate(thread: &Thread) -> Outcome {
+        Outcome {
+            thread_id: thread.id,
+            category: thread.category,
+            language: thread.language,
+            acknowledgment: None,
+            warning: None,
+            forwarded: thread.forwarded_at.is_some(),
+            due_at: thread.clock.due_at,
+            duplicate: true,
+        }
     }
 }
 

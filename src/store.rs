@@ -802,4 +802,38 @@ mod tests {
         assert!(store.job(&late.id).unwrap().is_none());
         assert_eq!(store.count_jobs(JobState::Pending), 0);
     }
+
+    /// How sled's cost splits between each batch and each key, on this machine: the same
+    /// 15 keys a new thread writes, applied one message per batch or several per batch,
+    /// without flushing. Prints figures for BENCHMARKS.md; asserts nothing about speed.
+    /// `cargo test --release --lib sled_batch_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn sled_batch_cost() {
+        for per_batch in [1u64, 8, 32] {
+            let dir = tempfile::tempdir().unwrap();
+            let db = sled::Config::new()
+                .path(dir.path())
+                .mode(sled::Mode::HighThroughput)
+                .open()
+                .unwrap();
+            let tree = db.open_tree("guichet").unwrap();
+            let value = vec![7u8; 300];
+            let messages = 20_000u64;
+            let started = std::time::Instant::now();
+            for first in (0..messages).step_by(per_batch as usize) {
+                let mut batch = sled::Batch::default();
+                for n in first..first + per_batch {
+                    for prefix in 0..15u8 {
+                        let mut key = vec![b'a' + prefix];
+                        key.extend_from_slice(&n.to_be_bytes());
+                        batch.insert(key, value.clone());
+                    }
+                }
+                tree.apply_batch(batch).unwrap();
+            }
+            let rate = messages as f64 / started.elapsed().as_secs_f64();
+            println!("{per_batch:>2} message(s) of 15 keys per batch: {rate:>6.0} messages/s");
+        }
+    }
 }

@@ -368,8 +368,7 @@ impl Pipeline {
         }
         let queued = !jobs.is_empty();
         write.jobs = jobs;
-        let thread = self.store.write(write)?;
-        self.store.durable().await?;
+        let thread = self.store.commit(write).await?;
         self.metrics.received(thread.category);
         self.watcher.notify_one();
         if queued {
@@ -565,8 +564,7 @@ impl Pipeline {
         write.audit = step.audit;
         write.messages = step.messages;
         write.jobs = step.jobs;
-        let thread = self.store.write(write)?;
-        self.store.durable().await?;
+        let thread = self.store.commit(write).await?;
         self.watcher.notify_one();
         Ok((thread, value))
     }
@@ -675,8 +673,7 @@ impl Pipeline {
         if !record.unblock() {
             return Ok(false);
         }
-        self.store.put_sender(channel, sender, &record)?;
-        self.store.durable().await?;
+        self.store.commit_sender(channel, sender, &record).await?;
         Ok(true)
     }
 }

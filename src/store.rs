@@ -24,10 +24,12 @@
 //!
 //! Numbers are big-endian and times are milliseconds with the sign bit flipped, so that a
 //! range scan in key order is a scan in time order: "what is overdue now" reads only the
-//! overdue entries. Writes are not durable until [`Store::durable`] returns; concurrent
-//! callers share one flush (group commit). Callers serialise the read-modify-write of one
-//! sender's threads (the pipeline's per-sender locks); the store itself only guarantees that
-//! each [`ThreadWrite`] lands whole or not at all.
+//! overdue entries. The pipeline writes with [`Store::commit`], which returns once the write
+//! is on disk; concurrent commits share one sled batch and one flush (group commit), because
+//! sled's cost is largely per batch. Callers serialise the read-modify-write of one sender's
+//! threads (the pipeline's per-sender locks); the store itself only guarantees that each
+//! [`ThreadWrite`] lands whole or not at all. [`Store::write`] applies at once without
+//! flushing, for tests and tools.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

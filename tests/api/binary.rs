@@ -5,7 +5,7 @@ use std::process::Stdio;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::helpers::{guichet, manifest, serve};
+use crate::helpers::{guichet, manifest, send, serve};
 
 #[tokio::test]
 async fn a_message_answered_with_200_survives_kill_9() {
@@ -14,7 +14,7 @@ async fn a_message_answered_with_200_survives_kill_9() {
     let mut served = serve(dir.path());
     let sent_at = (Utc::now() - chrono::Duration::days(3)).to_rfc3339();
     let r = client
-        .post(format!("http://{}/api/messages", served.address))
+        .post(served.url("/api/messages"))
         .json(&json!({
             "sender": "resident-9",
             "text": "My street still hasn't been plowed after three days, this is unacceptable.",
@@ -46,15 +46,8 @@ async fn a_message_answered_with_200_survives_kill_9() {
 
     // And a restarted server knows the message id.
     let served = serve(dir.path());
-    let again: Value = client
-        .post(format!("http://{}/api/messages", served.address))
-        .json(&json!({ "sender": "resident-9", "text": "again", "message_id": "fb-123" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({ "sender": "resident-9", "text": "again", "message_id": "fb-123" });
+    let (_, again) = send(client.post(served.url("/api/messages")).json(&body)).await;
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["thread_id"], answer["thread_id"]);
 }
@@ -64,19 +57,13 @@ async fn the_command_line_reaches_a_running_server_through_its_staff_api() {
     let dir = tempfile::tempdir().unwrap();
     let served = serve(dir.path());
     let sent_at = (Utc::now() - chrono::Duration::days(3)).to_rfc3339();
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{}/api/messages", served.address))
-        .json(&json!({
-            "sender": "resident-10",
-            "text": "I want to complain: the garbage truck skipped our street again and nobody called back.",
-            "sent_at": sent_at,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let message = json!({
+        "sender": "resident-10",
+        "text": "I want to complain: the garbage truck skipped our street again and nobody called back.",
+        "sent_at": sent_at,
+    });
+    let client = reqwest::Client::new();
+    let (_, body) = send(client.post(served.url("/api/messages")).json(&message)).await;
     let id = body["thread_id"].as_str().unwrap();
 
     // The store is held by `serve`; the commands go through the staff API.

@@ -133,6 +133,12 @@ pub struct Served {
     pub address: SocketAddr,
 }
 
+impl Served {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();

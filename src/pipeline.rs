@@ -32,6 +32,7 @@ use crate::domain::{Category, Language};
 use crate::metrics::{Gauge, Metrics};
 use crate::responses::{Context, Responses};
 use crate::store::{Store, StoreError, ThreadWrite};
+use crate::watcher::Alarm;
 
 const LOCK_STRIPES: usize = 256;
 
@@ -90,8 +91,8 @@ pub struct Pipeline {
     flood: DefaultKeyedRateLimiter<String>,
     locks: Vec<Mutex<()>>,
     metrics: Arc<Metrics>,
-    /// Wakes the SLA watcher: a new clock may be due sooner than what it sleeps towards.
-    watcher: Arc<Notify>,
+    /// Wakes the SLA watcher when a write holds an alert due before it means to look.
+    alarm: Arc<Alarm>,
     /// Where forwarded messages go besides the built-in queue (none by default).
     destinations: Vec<Destination>,
     retry: RetryPolicy,
@@ -134,7 +135,7 @@ impl Pipeline {
             flood: RateLimiter::keyed(quota),
             locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             metrics,
-            watcher: Arc::new(Notify::new()),
+            alarm: Arc::new(Alarm::default()),
             outbox: Arc::new(Notify::new()),
         })
     }
@@ -155,8 +156,15 @@ impl Pipeline {
         &self.metrics
     }
 
-    pub fn watcher(&self) -> &Arc<Notify> {
-        &self.watcher
+    pub fn alarm(&self) -> &Arc<Alarm> {
+        &self.alarm
+    }
+
+    /// Tells the watcher about the thread's next alert, if it comes before its planned look.
+    fn schedule(&self, thread: &Thread) {
+        if let Some(at) = thread.pending_alerts().into_iter().map(|(at, _)| at).min() {
+            self.alarm.due(at);
+        }
     }
 
     pub fn outbox(&self) -> &Arc<Notify> {
@@ -370,7 +378,7 @@ impl Pipeline {
         write.jobs = jobs;
         let thread = self.store.commit(write).await?;
         self.metrics.received(thread.category);
-        self.watcher.notify_one();
+        self.schedule(&thread);
         if queued {
             self.outbox.notify_one();
         }
@@ -565,7 +573,7 @@ impl Pipeline {
         write.messages = step.messages;
         write.jobs = step.jobs;
         let thread = self.store.commit(write).await?;
-        self.watcher.notify_one();
+        self.schedule(&thread);
         Ok((thread, value))
     }
 

@@ -123,6 +123,12 @@ pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// Sends a request; returns the body as text (the Prometheus page).
+pub async fn text(request: reqwest::RequestBuilder) -> String {
+    let r = request.send().await.expect("the server answers");
+    r.text().await.expect("a text body")
+}
+
 pub fn message(sender: &str, text: &str) -> Value {
     json!({ "sender": sender, "text": text })
 }

@@ -152,15 +152,7 @@ async fn health_and_metrics_answer() {
     app.post_message(message("c7", WATER_MAIN)).await;
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::helpers::text(app.client.get(app.url("/metrics"))).await;
     assert!(
         metrics.contains("guichet_messages_received_total{category=\"urgent\"} 1"),
         "{metrics}"

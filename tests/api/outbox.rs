@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::helpers::{eventually, guichet, serve_with, Served, TOKEN};
+use crate::helpers::{eventually, guichet, send, serve_with, Served, TOKEN};
 
 const SECRET: &str = "webhook-test-secret";
 
@@ -141,15 +141,9 @@ fn cli(dir: &Path, served: &Served, env: &[(&str, String)], args: &[&str]) -> (b
 }
 
 async fn get(client: &reqwest::Client, served: &Served, path: &str) -> Value {
-    client
-        .get(format!("http://{}{path}", served.address))
-        .bearer_auth(TOKEN)
-        .send()
+    send(client.get(served.url(path)).bearer_auth(TOKEN))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .1
 }
 
 async fn post_message(client: &reqwest::Client, addr: SocketAddr, body: &Value) -> Option<Value> {
@@ -169,6 +163,11 @@ async fn outbox_is_empty(client: &reqwest::Client, served: &Served) -> bool {
     get(client, served, "/api/outbox?state=all").await["jobs"]
         .as_array()
         .is_some_and(Vec::is_empty)
+}
+
+/// Waits until every job is delivered, at most `timeout`.
+async fn outbox_drains(client: &reqwest::Client, served: &Served, timeout: Duration) -> bool {
+    eventually(timeout, || outbox_is_empty(client, served)).await
 }
 
 #[tokio::test]
@@ -213,10 +212,7 @@ async fn every_ticket_arrives_once_with_a_valid_signature_after_customer_service
 
     desk.down.store(false, Ordering::SeqCst);
     assert!(
-        eventually(Duration::from_secs(15), || async {
-            outbox_is_empty(&client, &served).await
-        })
-        .await,
+        outbox_drains(&client, &served, Duration::from_secs(15)).await,
         "the outbox drains once customer service is back"
     );
 
@@ -263,14 +259,7 @@ async fn every_ticket_arrives_once_with_a_valid_signature_after_customer_service
         assert!(kinds.contains(&"queued") && kinds.contains(&"delivery_failed"));
         assert!(kinds.contains(&"delivered"), "{kinds:?}");
     }
-    let metrics = client
-        .get(format!("http://{}/metrics", served.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::helpers::text(client.get(served.url("/metrics"))).await;
     assert!(
         metrics.contains("guichet_outbox_delivery_seconds_count 10"),
         "{metrics}"
@@ -323,12 +312,7 @@ async fn a_dead_job_is_listed_and_delivered_after_a_retry_by_hand() {
         .await,
         "the retried job is delivered"
     );
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            outbox_is_empty(&client, &served).await
-        })
-        .await
-    );
+    assert!(outbox_drains(&client, &served, Duration::from_secs(5)).await);
     let detail = get(&client, &served, &format!("/api/threads/{thread}")).await;
     let kinds: Vec<&str> = detail["audit"]
         .as_array()
@@ -417,10 +401,7 @@ async fn a_kill_9_under_load_loses_no_acknowledged_message_and_creates_no_ticket
         assert_eq!(again["thread_id"], s.thread_id.as_str());
     }
     assert!(
-        eventually(Duration::from_secs(20), || async {
-            outbox_is_empty(&client, &served).await
-        })
-        .await,
+        outbox_drains(&client, &served, Duration::from_secs(20)).await,
         "the restarted guichet delivers what was queued"
     );
 

@@ -18,6 +18,7 @@
 //! | `o`    | job id (its idempotency key)       | an outbox job (JSON)          |
 //! | `q`    | next_attempt_at ++ job id          | (queued jobs, by due time)    |
 //! | `k`    | job state ++ job id                | (jobs by state)               |
+//! | `i`    | (none)                             | this store's instance id      |
 //!
 //! An outbox job is written in the same batch as the message that caused it, so a crash
 //! cannot keep one without the other; a job that is done is deleted with its index entries.
@@ -78,6 +79,7 @@ const STATE: u8 = b'z';
 const JOB: u8 = b'o';
 const QUEUE: u8 = b'q';
 const JOB_STATE: u8 = b'k';
+const INSTANCE: u8 = b'i';
 
 /// Everything one step of a thread's life writes, applied atomically by [`Store::write`].
 #[derive(Debug)]
@@ -127,6 +129,10 @@ pub struct Store {
 }
 
 struct Inner {
+    /// A random id given to the store when it was created: staff commands compare it with the
+    /// running server's, so that they never act on another guichet's store.
+    instance: String,
+    dir: Option<std::path::PathBuf>,
     next_id: AtomicU64,
     /// Writes applied so far; a flush that starts after reading `written = n` makes the first
     /// n writes durable.
@@ -186,7 +192,7 @@ impl Store {
                 path: dir.display().to_string(),
                 source,
             })?;
-        Self::from_db(db)
+        Self::from_db(db, Some(dir.to_path_buf()))
     }
 
     /// A store that lives in memory and disappears with the process (tests, `classify`).
@@ -194,10 +200,10 @@ impl Store {
     /// # Errors
     /// Only if sled cannot allocate its temporary files.
     pub fn temporary() -> Result<Store> {
-        Self::from_db(sled::Config::new().temporary(true).open()?)
+        Self::from_db(sled::Config::new().temporary(true).open()?, None)
     }
 
-    fn from_db(db: sled::Db) -> Result<Store> {
+    fn from_db(db: sled::Db, dir: Option<std::path::PathBuf>) -> Result<Store> {
         let tree = db.open_tree("guichet")?;
         let last = tree
             .scan_prefix([THREAD])
@@ -206,10 +212,21 @@ impl Store {
             .transpose()?
             .map(|k| read_u64(&k[1..9]))
             .unwrap_or(0);
+        let instance = match tree.get([INSTANCE])? {
+            Some(id) => String::from_utf8_lossy(&id).into_owned(),
+            None => {
+                let id = format!("{:032x}", rand::random::<u128>());
+                tree.insert([INSTANCE], id.as_bytes())?;
+                db.flush()?;
+                id
+            }
+        };
         Ok(Store {
             db,
             tree,
             inner: Arc::new(Inner {
+                instance,
+                dir,
                 next_id: AtomicU64::new(last + 1),
                 written: AtomicU64::new(0),
                 flushed: AtomicU64::new(0),
@@ -221,6 +238,16 @@ impl Store {
                 failures: std::sync::Mutex::new(Vec::new()),
             }),
         })
+    }
+
+    /// The store's instance id: random, given once when the store was created.
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// The directory the store lives in (`None` for a temporary store).
+    pub fn dir(&self) -> Option<std::path::PathBuf> {
+        self.inner.dir.clone()
     }
 
     /// A fresh thread id, never handed out before in this store.

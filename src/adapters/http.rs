@@ -290,8 +290,9 @@ async fn retry_job(
     Ok(Json(json!({ "job": OutboxEntry::of(&job) })).into_response())
 }
 
-async fn healthz() -> Response {
-    Json(json!({ "status": "ok" })).into_response()
+async fn healthz(State(state): State<AppState>) -> Response {
+    let store = state.pipeline.store().instance_id();
+    Json(json!({ "status": "ok", "store_id": store })).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -177,6 +177,8 @@ async fn in_process_guichet(
     let mut settings = guichet::config::Settings::load(&root.join("config/default.toml"))?;
     settings.store.path = store.to_path_buf();
     settings.responses.dir = root.join("responses");
+    // The load comes from one address: measure the pipeline, not the per-address limit.
+    settings.flood.per_address_burst = u32::MAX;
     let pipeline = guichet::server::build(settings)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

@@ -126,6 +126,39 @@ pub struct StoreSettings {
 pub struct HttpSettings {
     pub listen: SocketAddr,
     pub max_body_bytes: usize,
+    /// A request's head must arrive within this many seconds, and so must the next request
+    /// on a kept-alive connection: slow or idle clients are closed.
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_seconds: u64,
+    /// A request's body must arrive within this many seconds.
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_seconds: u64,
+    /// A handler that has not answered within this many seconds answers 503.
+    #[serde(default = "default_handler_timeout")]
+    pub handler_timeout_seconds: u64,
+    /// Connections served at once; more wait in the listen queue.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed; from anyone else
+    /// the header is ignored and the peer address is the client's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+fn default_header_timeout() -> u64 {
+    10
+}
+
+fn default_body_timeout() -> u64 {
+    10
+}
+
+fn default_handler_timeout() -> u64 {
+    30
+}
+
+fn default_max_connections() -> usize {
+    1024
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -141,6 +174,13 @@ pub struct StaffSettings {
 pub struct MessageSettings {
     pub max_chars: usize,
     pub max_clock_skew_seconds: i64,
+    /// A message whose `sent_at` is older than this is refused (Meta retries for 36 h).
+    #[serde(default = "default_max_age_hours")]
+    pub max_age_hours: i64,
+}
+
+fn default_max_age_hours() -> i64 {
+    168
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -148,6 +188,20 @@ pub struct MessageSettings {
 pub struct FloodSettings {
     pub burst: u32,
     pub per_seconds: u64,
+    /// Per client address on the web channel, whatever sender names it uses: a burst of
+    /// this many messages, then one more per `per_address_seconds`; beyond, 429.
+    #[serde(default = "default_address_burst")]
+    pub per_address_burst: u32,
+    #[serde(default = "default_address_seconds")]
+    pub per_address_seconds: u64,
+}
+
+fn default_address_burst() -> u32 {
+    30
+}
+
+fn default_address_seconds() -> u64 {
+    2
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -219,6 +273,29 @@ pub struct WebChannelSettings {
     /// Agents' answers are POSTed here as JSON when set (empty means no callback).
     #[serde(default)]
     pub callback_url: String,
+    /// How a web citizen's identity is vouched for.
+    #[serde(default)]
+    pub identity: WebIdentity,
+    /// The key of the city site's `sender_signature` (HMAC-SHA256 of the sender id), for
+    /// `identity = "signed"`; from the environment or local.toml only.
+    #[serde(default)]
+    pub sender_secret: Secret,
+}
+
+/// Who may say who a web citizen is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebIdentity {
+    /// The `sender` the caller names is believed: only for a listener on loopback (a
+    /// development machine, a trusted front end on the same host).
+    #[default]
+    Claimed,
+    /// guichet issues an opaque sender token on a citizen's first message (sent without
+    /// `sender`); later messages carry it; any other sender is refused.
+    Token,
+    /// The city's site signs the sender id with `sender_secret`; issued tokens are accepted
+    /// too, an unsigned or badly signed sender is refused.
+    Signed,
 }
 
 /// How the outbox retries deliveries.
@@ -400,6 +477,23 @@ impl Settings {
         }
     }
 
+    fn validate_web_identity(&self) -> Result<(), String> {
+        let web = &self.channels.web;
+        match web.identity {
+            WebIdentity::Claimed if !self.http.listen.ip().is_loopback() => Err(format!(
+                "channels.web.identity is \"claimed\" but http.listen {} is not a loopback address: anyone could write as any citizen; use identity = \"token\" or \"signed\"",
+                self.http.listen
+            )),
+            WebIdentity::Signed if web.sender_secret.is_empty() => Err(
+                "channels.web.identity is \"signed\" but channels.web.sender_secret is not set: set GUICHET__CHANNELS__WEB__SENDER_SECRET".into(),
+            ),
+            WebIdentity::Claimed | WebIdentity::Token if !web.sender_secret.is_empty() => Err(
+                "channels.web.sender_secret is set but channels.web.identity is not \"signed\": set identity = \"signed\" so that signatures are checked".into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn validate_forwarders(&self) -> Result<(), String> {
         let o = &self.outbox;
         if o.initial_backoff_ms == 0 || o.max_backoff_seconds == 0 {
@@ -504,6 +598,23 @@ impl Settings {
         if self.messages.max_clock_skew_seconds < 0 {
             return Err("messages.max_clock_skew_seconds cannot be negative".into());
         }
+        if self.messages.max_age_hours < 1 {
+            return Err("messages.max_age_hours must be at least 1".into());
+        }
+        let h = &self.http;
+        if h.header_timeout_seconds == 0
+            || h.body_timeout_seconds == 0
+            || h.handler_timeout_seconds == 0
+            || h.max_connections == 0
+        {
+            return Err("http.header_timeout_seconds, body_timeout_seconds, handler_timeout_seconds and max_connections must be at least 1".into());
+        }
+        if self.flood.per_address_burst == 0 || self.flood.per_address_seconds == 0 {
+            return Err(
+                "flood.per_address_burst and flood.per_address_seconds must be at least 1".into(),
+            );
+        }
+        self.validate_web_identity()?;
         if self.flood.burst == 0 || self.flood.per_seconds == 0 {
             return Err("flood.burst and flood.per_seconds must be at least 1".into());
         }

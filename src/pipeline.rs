@@ -51,6 +51,18 @@ pub enum PipelineError {
     Render(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the work stopped before it ended: {0}")]
+    Aborted(String),
+}
+
+impl PipelineError {
+    /// The store cannot take writes now: the caller should come back later (503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            PipelineError::Store(StoreError::Unavailable(_) | StoreError::Flush(_))
+        )
+    }
 }
 
 /// What became of a citizen's message: the adapter's material for its reply.
@@ -179,9 +191,15 @@ impl Pipeline {
             .await
     }
 
-    fn context<'a>(&'a self, reference: &'a str, due_at: DateTime<Utc>) -> Context<'a> {
+    fn context<'a>(
+        &'a self,
+        reference: &'a str,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Context<'a> {
         let s = &self.settings;
         Context {
+            late: due_at <= now,
             city: &s.city.name,
             reference,
             due_at,
@@ -196,9 +214,22 @@ impl Pipeline {
     /// Handles one citizen's message. Returns only once the message and everything it
     /// caused are on disk.
     ///
+    /// Cancellation-safe: the work runs in a task of its own, so a caller that goes away
+    /// (a client hanging up) neither cuts it short nor releases the sender's lock before the
+    /// write is applied; a retry then finds the message stored.
+    ///
     /// # Errors
     /// The store failed; nothing was acknowledged.
     pub async fn receive(
+        self: &Arc<Self>,
+        msg: IncomingMessage,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, PipelineError> {
+        let this = Arc::clone(self);
+        detached(async move { this.receive_now(msg, now).await }).await
+    }
+
+    async fn receive_now(
         &self,
         msg: IncomingMessage,
         now: DateTime<Utc>,
@@ -206,7 +237,7 @@ impl Pipeline {
         let _guard = self.lock(&msg.channel, &msg.sender).await;
 
         if let Some(pid) = &msg.platform_id {
-            if let Some(id) = self.store.seen(&msg.channel, pid)? {
+            if let Some(id) = self.store.seen(&msg.channel, &msg.sender, pid)? {
                 let thread = self
                     .store
                     .thread(id)?
@@ -303,7 +334,7 @@ impl Pipeline {
                 audit.push(guichet_event(
                     now,
                     AuditKind::Classified,
-                    classification.reasons.join("; "),
+                    staff_safe_reasons(&classification, msg.text.as_str()),
                 ));
                 if thread.needs_triage {
                     audit.push(guichet_event(
@@ -435,7 +466,7 @@ impl Pipeline {
         match record.strike(now, period, m.strikes_to_block) {
             StrikeOutcome::Warned => {
                 let reference = thread.id.to_string();
-                let ctx = self.context(&reference, thread.clock.due_at);
+                let ctx = self.context(&reference, thread.clock.due_at, now);
                 let text = self
                     .responses
                     .warning(thread.language, &ctx)
@@ -521,7 +552,7 @@ impl Pipeline {
         audit: &mut Vec<AuditEvent>,
     ) -> Result<StoredMessage, PipelineError> {
         let reference = thread.id.to_string();
-        let ctx = self.context(&reference, thread.clock.due_at);
+        let ctx = self.context(&reference, thread.clock.due_at, now);
         let render = |e: crate::responses::ResponsesError| PipelineError::Render(e.to_string());
         let faq = if thread.category == Category::Info {
             let normalized = classify::normalize(msg.text.as_str());
@@ -583,6 +614,18 @@ impl Pipeline {
     /// # Errors
     /// Unknown thread, a resolved thread, or the store failed.
     pub async fn reply(
+        self: &Arc<Self>,
+        id: ThreadId,
+        agent: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Thread, Delivery), PipelineError> {
+        let this = Arc::clone(self);
+        let (agent, text) = (agent.to_owned(), text.to_owned());
+        detached(async move { this.reply_now(id, &agent, &text, now).await }).await
+    }
+
+    async fn reply_now(
         &self,
         id: ThreadId,
         agent: &str,
@@ -626,21 +669,26 @@ impl Pipeline {
     /// # Errors
     /// Unknown or already resolved thread, or the store failed.
     pub async fn resolve(
-        &self,
+        self: &Arc<Self>,
         id: ThreadId,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Thread, PipelineError> {
-        let (thread, ()) = self
-            .act(id, |t| {
-                let step = Step {
-                    audit: vec![t.resolve(now, actor)?],
-                    ..Step::default()
-                };
-                Ok((step, ()))
-            })
-            .await?;
-        Ok(thread)
+        let this = Arc::clone(self);
+        let actor = actor.to_owned();
+        detached(async move {
+            let (thread, ()) = this
+                .act(id, |t| {
+                    let step = Step {
+                        audit: vec![t.resolve(now, &actor)?],
+                        ..Step::default()
+                    };
+                    Ok((step, ()))
+                })
+                .await?;
+            Ok(thread)
+        })
+        .await
     }
 
     /// Records the at-risk and overdue transitions due at `now`; returns when the watcher
@@ -675,14 +723,30 @@ impl Pipeline {
     ///
     /// # Errors
     /// The store failed. Returns false when the sender was not blocked.
-    pub async fn unblock(&self, channel: &Channel, sender: &Sender) -> Result<bool, PipelineError> {
-        let _guard = self.lock(channel, sender).await;
-        let mut record: SenderRecord = self.store.sender(channel, sender)?;
-        if !record.unblock() {
-            return Ok(false);
-        }
-        self.store.commit_sender(channel, sender, &record).await?;
-        Ok(true)
+    pub async fn unblock(
+        self: &Arc<Self>,
+        channel: &Channel,
+        sender: &Sender,
+    ) -> Result<bool, PipelineError> {
+        let this = Arc::clone(self);
+        let (channel, sender) = (channel.clone(), sender.clone());
+        detached(async move {
+            let _guard = this.lock(&channel, &sender).await;
+            let mut record: SenderRecord = this.store.sender(&channel, &sender)?;
+            if !record.unblock() {
+                return Ok(false);
+            }
+            this.store.commit_sender(&channel, &sender, &record).await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Forgets the flood limiter's senders that are back to a full allowance, so that its
+    /// memory follows the senders active now, not every sender ever seen.
+    pub fn forget_idle_senders(&self) {
+        self.flood.retain_recent();
+        self.flood.shrink_to_fit();
     }
 }
 
@@ -871,6 +935,17 @@ impl Pipeline {
     /// # Errors
     /// Unknown job, a job with nothing left to do, or the store failed.
     pub async fn retry_job(
+        self: &Arc<Self>,
+        id: &JobId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Job, PipelineError> {
+        let this = Arc::clone(self);
+        let (id, actor) = (id.clone(), actor.to_owned());
+        detached(async move { this.retry_job_now(&id, &actor, now).await }).await
+    }
+
+    async fn retry_job_now(
         &self,
         id: &JobId,
         actor: &str,
@@ -917,6 +992,16 @@ impl Pipeline {
     }
 }
 
+/// Runs `work` in a task of its own and waits for it: dropping the wait does not stop the
+/// work (see [`Pipeline::receive`]).
+async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, PipelineError>> + Send + 'static,
+) -> Result<T, PipelineError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| PipelineError::Aborted(e.to_string()))?
+}
+
 fn short(s: &str) -> String {
     if s.chars().count() > 300 {
         s.chars().take(299).chain(['…']).collect()
@@ -956,6 +1041,19 @@ impl Outcome {
             due_at: thread.clock.due_at,
             duplicate: true,
         }
+    }
+}
+
+/// The classifier's reasons as staff may read them: words moderation masked in the message
+/// (quoted in a moderation reason, or among the model's top features) are masked there too.
+fn staff_safe_reasons(c: &Classification, text: &str) -> String {
+    let reasons = c.reasons.join("; ");
+    match masked_copy(c) {
+        Some(masked) => {
+            let hidden = crate::domain::text::masked_words(text, &masked);
+            crate::domain::text::redact(&reasons, &hidden)
+        }
+        None => reasons,
     }
 }
 

@@ -36,8 +36,11 @@ use crate::domain::{Category, Language};
 const FAQ_INDEX: &str = "faq.toml";
 
 /// Variables every template may use.
-const VARIABLES: [&str; 7] = [
+const VARIABLES: [&str; 8] = [
     "city",
+    // True when the first response is already due (a message that reached guichet late):
+    // the acknowledgment must not promise a time already past.
+    "late",
     "reference",
     "due",
     "customer_service_phone",
@@ -73,6 +76,9 @@ pub struct Context<'a> {
     pub public_works_phone: &'a str,
     pub emergency_number: &'a str,
     pub website: &'a str,
+    /// The response is already due: say the request is handled as a priority instead of
+    /// promising a time already past.
+    pub late: bool,
 }
 
 /// A FAQ entry that matched a message, with its answer rendered.
@@ -87,6 +93,9 @@ pub struct FaqMatch {
 pub enum ResponsesError {
     #[error("template {} is missing", .path.display())]
     MissingTemplate { path: PathBuf },
+
+    #[error("template {} shows the due time even when it is already past: wrap it in {{% if not late %}}", .path.display())]
+    LatePromise { path: PathBuf },
 
     #[error("{} cannot be read: {reason}", .path.display())]
     Unreadable { path: PathBuf, reason: String },
@@ -360,6 +369,16 @@ impl Responses {
                     }
                     if kind == Kind::AckUrgent {
                         self.check_no_delay(&name, &text)?;
+                    }
+                    let late = Context {
+                        late: true,
+                        ..sample_context()
+                    };
+                    let text = self.render(&name, &Vars::new(language, &late, faq_answer))?;
+                    if text.contains(&vars.due) {
+                        return Err(ResponsesError::LatePromise {
+                            path: self.path_of(&name),
+                        });
                     }
                 }
             }
@@ -719,6 +738,7 @@ struct Vars<'a> {
     public_works_phone: &'a str,
     emergency_number: &'a str,
     website: &'a str,
+    late: bool,
     /// Left out entirely when absent, so that `faq_answer is defined` tells.
     #[serde(skip_serializing_if = "Option::is_none")]
     faq_answer: Option<&'a str>,
@@ -734,6 +754,7 @@ impl<'a> Vars<'a> {
             public_works_phone: ctx.public_works_phone,
             emergency_number: ctx.emergency_number,
             website: ctx.website,
+            late: ctx.late,
             faq_answer,
         }
     }
@@ -768,6 +789,7 @@ fn sample_context() -> Context<'static> {
         public_works_phone: "SAMPLE-PUBLIC-WORKS",
         emergency_number: "SAMPLE-EMERGENCY",
         website: "SAMPLE-WEBSITE",
+        late: false,
     }
 }
 
@@ -954,6 +976,7 @@ mod tests {
             public_works_phone: "819 555-0199",
             emergency_number: "911",
             website: "https://www.saint-exemple.qc.ca",
+            late: false,
         }
     }
 

@@ -1,13 +1,25 @@
 //! Assembles guichet from its settings and runs it: the one code path shared by `main` and
 //! the tests (which start it on port 0 with a temporary store).
+//!
+//! The HTTP connections are served by hand (hyper-util) rather than by `axum::serve`, for
+//! what a public inbox needs and `axum::serve` does not offer: a deadline on request heads
+//! (which also closes idle kept-alive connections), a cap on connections served at once,
+//! the peer's address for the flood limits, and a shutdown whose draining is bounded.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceExt as _;
 
 use crate::adapters::http::{self, AppState};
 use crate::config::Settings;
@@ -17,6 +29,16 @@ use crate::pipeline::Pipeline;
 use crate::responses::Responses;
 use crate::store::Store;
 use crate::{outbox, watcher};
+
+/// How long requests in flight may take to finish once shutdown starts.
+const DRAIN: Duration = Duration::from_secs(5);
+/// How long the background tasks may take to stop after the connections are closed.
+const TASKS_STOP: Duration = Duration::from_secs(2);
+/// How long a failed store keeps answering 503 before the process exits for a restart, so
+/// that health checks and clients see why.
+const FAILED_STORE_GRACE: Duration = Duration::from_secs(2);
+/// How often idle keys are evicted from the flood limiters.
+const LIMITER_SWEEP: Duration = Duration::from_secs(30);
 
 /// Opens the store and loads and checks every template.
 ///
@@ -48,10 +70,11 @@ pub fn settings(config: &Path, data_dir: Option<&Path>) -> anyhow::Result<Settin
 }
 
 /// Serves HTTP on `listener` and runs the SLA watcher and the outbox worker until
-/// `shutdown` completes, then flushes the store.
+/// `shutdown` completes or the store fails a write, then drains and flushes the store.
 ///
 /// # Errors
-/// The server failed.
+/// The server failed, or the store failed a write: the process should exit non-zero so
+/// that its supervisor restarts it (sled cannot be reopened in the same process).
 pub async fn run(
     listener: TcpListener,
     pipeline: Arc<Pipeline>,
@@ -60,22 +83,125 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let forwarders = Arc::new(Forwarders::new(pipeline.settings())?);
     let watcher = tokio::spawn(watcher::run(Arc::clone(&pipeline), stop_rx.clone()));
-    let outbox = tokio::spawn(outbox::run(Arc::clone(&pipeline), forwarders, stop_rx));
+    let outbox = tokio::spawn(outbox::run(
+        Arc::clone(&pipeline),
+        forwarders,
+        stop_rx.clone(),
+    ));
     let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
+        .timeout(Duration::from_secs(10))
         .build()
         .context("the HTTP client could not be built")?;
-    let app = http::router(AppState {
-        pipeline: Arc::clone(&pipeline),
-        client,
-    });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the HTTP server failed");
+    let state = AppState::new(Arc::clone(&pipeline), client)?;
+    let sweeper = tokio::spawn(sweep_limiters(state.clone(), stop_rx));
+    let app = http::router(state);
+
+    let store = pipeline.store().clone();
+    let store_failed = async move {
+        store.failed().await;
+        // Keep answering 503 for a moment, so that health checks and clients see why.
+        tokio::time::sleep(FAILED_STORE_GRACE).await;
+    };
+    let stopped_by = serve(listener, app, pipeline.settings(), shutdown, store_failed).await;
+
     let _ = stop_tx.send(true);
-    let _ = watcher.await;
-    let _ = outbox.await;
+    for task in [watcher, outbox, sweeper] {
+        if tokio::time::timeout(TASKS_STOP, task).await.is_err() {
+            tracing::warn!("a background task did not stop in time");
+        }
+    }
+    if let Some(reason) = pipeline.store().failure() {
+        anyhow::bail!("the store failed a write ({reason}); guichet stops so that it can be restarted once the disk is usable");
+    }
     pipeline.store().flush()?;
-    served
+    stopped_by
+}
+
+/// Accepts connections until `shutdown` or `failed` completes, then lets the requests in
+/// flight finish for at most [`DRAIN`].
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    failed: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let http = &settings.http;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(http.header_timeout_seconds))
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Duration::from_secs(http.header_timeout_seconds))
+        .keep_alive_timeout(Duration::from_secs(http.header_timeout_seconds))
+        .max_concurrent_streams(64);
+    let slots = Arc::new(Semaphore::new(http.max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    tokio::pin!(failed);
+    loop {
+        // At the cap, wait for a connection to end before accepting: the others wait in the
+        // kernel's listen queue instead of being accepted and starved.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot.context("the connection limit closed")?,
+            () = &mut shutdown => break,
+            () = &mut failed => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // wait a moment rather than spin.
+                    tracing::warn!(error = %e, "a connection could not be accepted");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+            () = &mut failed => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after {} s were cut short",
+            DRAIN.as_secs()
+        );
+    }
+    Ok(())
+}
+
+/// Forgets flood-limiter keys that are back to a full allowance, so that a stream of new
+/// senders or addresses does not grow memory for ever.
+async fn sweep_limiters(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(LIMITER_SWEEP) => state.forget_idle_clients(),
+            _ = stop.changed() => return,
+        }
+    }
 }

@@ -9,7 +9,7 @@
 //! | `m`    | thread id ++ seq                   | a message kept on the thread  |
 //! | `a`    | thread id ++ seq                   | an audit event                |
 //! | `l`    | channel 0 sender                   | the sender's latest thread id |
-//! | `d`    | channel 0 platform message id      | thread id (dedupe)            |
+//! | `d`    | channel 0 sender 0 platform msg id | thread id (dedupe)            |
 //! | `s`    | channel 0 sender                   | the sender's record           |
 //! | `u`    | due_at ++ thread id                | (running clocks, by due time) |
 //! | `r`    | at_risk_at ++ thread id            | (running clocks, by risk time)|
@@ -18,7 +18,7 @@
 //! | `o`    | job id (its idempotency key)       | an outbox job (JSON)          |
 //! | `q`    | next_attempt_at ++ job id          | (queued jobs, by due time)    |
 //! | `k`    | job state ++ job id                | (jobs by state)               |
-//! | `i`    | (none)                             | this store's instance id      |
+//! | `i`    | `i` / `k`                          | instance id / token key       |
 //!
 //! An outbox job is written in the same batch as the message that caused it, so a crash
 //! cannot keep one without the other; a job that is done is deleted with its index entries.
@@ -62,7 +62,13 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store could not be flushed to disk: {0}")]
     Flush(String),
+    /// A write failed earlier and sled cannot be trusted with another one in this process.
+    #[error("the store is unavailable since a write failed: {0}")]
+    Unavailable(String),
 }
+
+/// How long a group commit may take before the disk is deemed not to answer.
+const COMMIT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -132,6 +138,8 @@ struct Inner {
     /// A random id given to the store when it was created: staff commands compare it with the
     /// running server's, so that they never act on another guichet's store.
     instance: String,
+    /// A random secret created with the store: the key of the web channel's sender tokens.
+    key: Vec<u8>,
     dir: Option<std::path::PathBuf>,
     next_id: AtomicU64,
     /// Writes applied so far; a flush that starts after reading `written = n` makes the first
@@ -150,6 +158,11 @@ struct Inner {
     applied: AtomicU64,
     /// Ticket ranges whose group failed, with the reason; kept short.
     failures: std::sync::Mutex<Vec<(u64, u64, String)>>,
+    /// Set by the first failed write, never cleared: after an I/O error sled 0.34 cannot be
+    /// trusted in the same process (its next flush never returns, and its lock stays held,
+    /// so it cannot be reopened either). The server answers 503 and exits for a restart.
+    broken: std::sync::Mutex<Option<String>>,
+    broken_notify: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -212,20 +225,17 @@ impl Store {
             .transpose()?
             .map(|k| read_u64(&k[1..9]))
             .unwrap_or(0);
-        let instance = match tree.get([INSTANCE])? {
-            Some(id) => String::from_utf8_lossy(&id).into_owned(),
-            None => {
-                let id = format!("{:032x}", rand::random::<u128>());
-                tree.insert([INSTANCE], id.as_bytes())?;
-                db.flush()?;
-                id
-            }
-        };
+        let instance = String::from_utf8_lossy(&once(&db, &tree, b'i', || {
+            format!("{:032x}", rand::random::<u128>()).into_bytes()
+        })?)
+        .into_owned();
+        let key = once(&db, &tree, b'k', || rand::random::<[u8; 32]>().to_vec())?;
         Ok(Store {
             db,
             tree,
             inner: Arc::new(Inner {
                 instance,
+                key,
                 dir,
                 next_id: AtomicU64::new(last + 1),
                 written: AtomicU64::new(0),
@@ -236,6 +246,8 @@ impl Store {
                 pending: std::sync::Mutex::new(Pending::default()),
                 applied: AtomicU64::new(0),
                 failures: std::sync::Mutex::new(Vec::new()),
+                broken: std::sync::Mutex::new(None),
+                broken_notify: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -243,6 +255,11 @@ impl Store {
     /// The store's instance id: random, given once when the store was created.
     pub fn instance_id(&self) -> &str {
         &self.inner.instance
+    }
+
+    /// A secret created with the store (for MACs that must survive restarts).
+    pub fn secret_key(&self) -> &[u8] {
+        &self.inner.key
     }
 
     /// The directory the store lives in (`None` for a temporary store).
@@ -267,11 +284,18 @@ impl Store {
         }
     }
 
-    /// The thread a platform message was already stored on, if it was.
-    pub fn seen(&self, channel: &Channel, id: &PlatformMessageId) -> Result<Option<ThreadId>> {
+    /// The thread a platform message of this sender was already stored on, if it was.
+    /// Platform ids are unique per sender only as far as guichet may trust them: a message
+    /// id that another sender already used is another message.
+    pub fn seen(
+        &self,
+        channel: &Channel,
+        sender: &Sender,
+        id: &PlatformMessageId,
+    ) -> Result<Option<ThreadId>> {
         Ok(self
             .tree
-            .get(key_party(DEDUPE, channel, id.as_str()))?
+            .get(key_dedupe(channel, sender, id))?
             .map(|v| ThreadId::new(read_u64(&v))))
     }
 
@@ -288,6 +312,7 @@ impl Store {
     /// # Errors
     /// sled refused the batch; nothing was written.
     pub fn write(&self, mut w: ThreadWrite) -> Result<Thread> {
+        self.check_usable()?;
         let ops = self.ops(&mut w)?;
         self.tree.apply_batch(to_batch(ops))?;
         self.inner.written.fetch_add(1, Ordering::SeqCst);
@@ -324,7 +349,41 @@ impl Store {
             .await
     }
 
+    /// Why the store refuses writes, once a write has failed.
+    pub fn failure(&self) -> Option<String> {
+        self.inner.broken.lock().ok().and_then(|b| b.clone())
+    }
+
+    /// Completes once a write has failed (at once if one already has).
+    pub async fn failed(&self) {
+        loop {
+            let notified = self.inner.broken_notify.notified();
+            if self.failure().is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn break_down(&self, reason: &str) {
+        if let Ok(mut broken) = self.inner.broken.lock() {
+            if broken.is_none() {
+                tracing::error!(reason, "a store write failed: intake stops");
+                *broken = Some(reason.to_owned());
+            }
+        }
+        self.inner.broken_notify.notify_waiters();
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        match self.failure() {
+            Some(reason) => Err(StoreError::Unavailable(reason)),
+            None => Ok(()),
+        }
+    }
+
     async fn commit_ops(&self, ops: Vec<Op>) -> Result<()> {
+        self.check_usable()?;
         let ticket = {
             let mut pending = self.inner.pending.lock().map_err(poisoned)?;
             pending.ops.extend(ops);
@@ -348,15 +407,29 @@ impl Store {
         };
         let (tree, db) = (self.tree.clone(), self.db.clone());
         let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || -> Result<()> {
-            tree.apply_batch(to_batch(ops))?;
-            db.flush()?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| StoreError::Flush(e.to_string()))
-        .and_then(|r| r);
-        if let Err(e) = result {
+        let result = match self.check_usable() {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let write = tokio::task::spawn_blocking(move || -> Result<()> {
+                    tree.apply_batch(to_batch(ops))?;
+                    db.flush()?;
+                    Ok(())
+                });
+                match tokio::time::timeout(COMMIT_DEADLINE, write).await {
+                    Ok(joined) => joined
+                        .map_err(|e| StoreError::Flush(e.to_string()))
+                        .and_then(|r| r),
+                    Err(_) => Err(StoreError::Flush(format!(
+                        "the disk did not complete a write within {} s",
+                        COMMIT_DEADLINE.as_secs()
+                    ))),
+                }
+            }
+        };
+        if let Err(e) = &result {
+            if !matches!(e, StoreError::Unavailable(_)) {
+                self.break_down(&e.to_string());
+            }
             if let Ok(mut failures) = self.inner.failures.lock() {
                 if failures.len() >= 64 {
                     failures.remove(0);
@@ -412,7 +485,7 @@ impl Store {
             id.clone(),
         ));
         if let Some(pid) = &w.dedupe {
-            ops.push(Op::Insert(key_party(DEDUPE, &t.channel, pid.as_str()), id));
+            ops.push(Op::Insert(key_dedupe(&t.channel, &t.sender, pid), id));
         }
         if let Some(record) = &w.sender {
             ops.push(Op::Insert(
@@ -479,6 +552,7 @@ impl Store {
     /// # Errors
     /// The flush failed; the caller must not acknowledge the write.
     pub async fn durable(&self) -> Result<()> {
+        self.check_usable()?;
         let target = self.inner.written.load(Ordering::SeqCst);
         if self.inner.flushed.load(Ordering::SeqCst) >= target {
             return Ok(());
@@ -518,6 +592,7 @@ impl Store {
     /// # Errors
     /// The flush failed.
     pub fn flush(&self) -> Result<()> {
+        self.check_usable()?;
         self.db.flush()?;
         Ok(())
     }
@@ -651,6 +726,23 @@ fn job_index_keys(job: &Job) -> Vec<Vec<u8>> {
     keys
 }
 
+/// The value of a meta key, created by `make` and flushed the first time.
+fn once(
+    db: &sled::Db,
+    tree: &sled::Tree,
+    name: u8,
+    make: impl FnOnce() -> Vec<u8>,
+) -> Result<Vec<u8>> {
+    let key = [INSTANCE, name];
+    if let Some(v) = tree.get(key)? {
+        return Ok(v.to_vec());
+    }
+    let value = make();
+    tree.insert(key, value.clone())?;
+    db.flush()?;
+    Ok(value)
+}
+
 fn key_job(prefix: &[u8], id: &JobId) -> Vec<u8> {
     [prefix, id.as_str().as_bytes()].concat()
 }
@@ -681,6 +773,13 @@ fn key_party(prefix: u8, channel: &Channel, party: &str) -> Vec<u8> {
     k.extend_from_slice(channel.as_str().as_bytes());
     k.push(0);
     k.extend_from_slice(party.as_bytes());
+    k
+}
+
+fn key_dedupe(channel: &Channel, sender: &Sender, id: &PlatformMessageId) -> Vec<u8> {
+    let mut k = key_party(DEDUPE, channel, sender.as_str());
+    k.push(0);
+    k.extend_from_slice(id.as_str().as_bytes());
     k
 }
 

@@ -5,54 +5,126 @@
 //! every refusal — too large, not JSON, a missing field — is a JSON `{"error": "…"}` sentence.
 //! The staff routes require `Authorization: Bearer <staff.token>`; with no token configured
 //! they refuse everyone.
+//!
+//! `POST /api/messages` is the web channel only: its sender is vouched for (see
+//! [`web::Identities`]) and its client address is flood-limited whatever sender names it
+//! uses. Every handler is bounded in time; a store that cannot take writes is a 503 with
+//! `Retry-After`, and `/healthz` says so.
 
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::adapters::web;
-use crate::domain::message::{IncomingMessage, Limits, RawMessage};
+use crate::adapters::web::{self, Identities, Vouched};
+use crate::domain::message::{IncomingMessage, Limits, MessageText, RawMessage};
 use crate::domain::outbox::JobId;
 use crate::domain::thread::ThreadId;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::staff::{Filter, OutboxEntry, OutboxFilter};
 
+/// Seconds a client is told to wait when the store cannot take writes.
+const RETRY_AFTER_UNAVAILABLE: u64 = 30;
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     pub client: reqwest::Client,
+    identities: Arc<Identities>,
+    /// The web channel's flood limit per client address.
+    addresses: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AppState {
+    /// # Errors
+    /// The flood settings cannot make a quota (`Settings::load` already checked them).
+    pub fn new(pipeline: Arc<Pipeline>, client: reqwest::Client) -> anyhow::Result<AppState> {
+        let settings = pipeline.settings();
+        let web = &settings.channels.web;
+        let identities = Identities::new(
+            web.identity,
+            web.sender_secret.clone(),
+            pipeline.store().secret_key(),
+        );
+        let flood = &settings.flood;
+        let burst = NonZeroU32::new(flood.per_address_burst)
+            .ok_or_else(|| anyhow::anyhow!("flood.per_address_burst must be at least 1"))?;
+        let quota = Quota::with_period(StdDuration::from_secs(flood.per_address_seconds.max(1)))
+            .ok_or_else(|| anyhow::anyhow!("flood.per_address_seconds must be at least 1"))?
+            .allow_burst(burst);
+        Ok(AppState {
+            identities: Arc::new(identities),
+            addresses: Arc::new(RateLimiter::keyed(quota)),
+            pipeline,
+            client,
+        })
+    }
+
+    /// Forgets the flood limiters' keys (addresses, senders) back to a full allowance.
+    pub fn forget_idle_clients(&self) {
+        self.addresses.retain_recent();
+        self.addresses.shrink_to_fit();
+        self.pipeline.forget_idle_senders();
+    }
 }
 
 /// A refusal or a failure, answered as `{"error": "…"}`.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, String);
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    /// Seconds for `Retry-After` (429, 503).
+    retry_after: Option<u64>,
+}
 
 impl ApiError {
+    fn new(status: StatusCode, message: String) -> ApiError {
+        ApiError {
+            status,
+            message,
+            retry_after: None,
+        }
+    }
+
     fn bad(message: impl Into<String>) -> ApiError {
-        ApiError(StatusCode::BAD_REQUEST, message.into())
+        ApiError::new(StatusCode::BAD_REQUEST, message.into())
+    }
+
+    fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError {
+            retry_after: Some(RETRY_AFTER_UNAVAILABLE),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message.into())
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.0, Json(json!({ "error": self.1 }))).into_response();
-        if self.0 == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
+        let mut response = (self.status, Json(json!({ "error": self.message }))).into_response();
+        let headers = response.headers_mut();
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
                 header::WWW_AUTHENTICATE,
                 "Bearer".parse().expect("static header"),
             );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, seconds.into());
         }
         response
     }
@@ -62,17 +134,20 @@ impl From<PipelineError> for ApiError {
     fn from(e: PipelineError) -> ApiError {
         match e {
             PipelineError::UnknownThread(id) => {
-                ApiError(StatusCode::NOT_FOUND, format!("there is no thread {id}"))
+                ApiError::new(StatusCode::NOT_FOUND, format!("there is no thread {id}"))
             }
-            PipelineError::Transition(t) => ApiError(StatusCode::CONFLICT, t.to_string()),
-            PipelineError::UnknownJob(id) => ApiError(
+            PipelineError::Transition(t) => ApiError::new(StatusCode::CONFLICT, t.to_string()),
+            PipelineError::UnknownJob(id) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!("there is no outbox job {id}"),
             ),
-            PipelineError::Job(message) => ApiError(StatusCode::CONFLICT, message),
+            PipelineError::Job(message) => ApiError::new(StatusCode::CONFLICT, message),
+            e if e.is_unavailable() => ApiError::unavailable(
+                "guichet cannot store anything right now (its disk is full or failing); nothing was recorded, please retry later",
+            ),
             other => {
                 tracing::error!(error = %other, "request failed");
-                ApiError(
+                ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "the message could not be stored; nothing was recorded, please retry".into(),
                 )
@@ -97,8 +172,29 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(staff)
-        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such route".into()) })
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this route does not take that method".into(),
+            )
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), bounded))
         .with_state(state)
+}
+
+/// Answers 503 when a handler takes longer than `http.handler_timeout_seconds`. Work that
+/// must complete (a message's write) runs detached in the pipeline and still completes.
+async fn bounded(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = StdDuration::from_secs(state.pipeline.settings().http.handler_timeout_seconds);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable(format!(
+            "the request took longer than {} s; if it was a message, send it again with the same message_id",
+            limit.as_secs()
+        ))
+        .into_response(),
+    }
 }
 
 async fn require_staff(
@@ -109,20 +205,22 @@ async fn require_staff(
 ) -> Result<Response, ApiError> {
     let token = &state.pipeline.settings().staff.token;
     if token.is_empty() {
-        return Err(ApiError(
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "the staff API is disabled: no staff token is configured (GUICHET__STAFF__TOKEN)"
                 .into(),
         ));
     }
+    // The scheme is case-insensitive (RFC 7235).
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     match given {
         Some(g) if token.matches(g) => Ok(next.run(request).await),
-        _ => Err(ApiError(
+        _ => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "a valid staff token is required: Authorization: Bearer <token>".into(),
         )),
@@ -131,13 +229,23 @@ async fn require_staff(
 
 /// Reads and parses a JSON body within the configured size limit.
 async fn json_body<T: DeserializeOwned>(state: &AppState, body: Body) -> Result<T, ApiError> {
-    let limit = state.pipeline.settings().http.max_body_bytes;
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {limit} bytes"),
-        )
-    })?;
+    let http = &state.pipeline.settings().http;
+    let limit = http.max_body_bytes;
+    let deadline = StdDuration::from_secs(http.body_timeout_seconds);
+    let bytes = match tokio::time::timeout(deadline, to_bytes(body, limit)).await {
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the body did not arrive within {} s", deadline.as_secs()),
+            ))
+        }
+        Ok(read) => read.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {limit} bytes"),
+            )
+        })?,
+    };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad(
             "the body is empty: a JSON object is expected",
@@ -152,23 +260,105 @@ fn reject(state: &AppState, e: ApiError) -> ApiError {
     e
 }
 
+/// The client's address: the peer's, or, behind a trusted proxy, the last address in
+/// `X-Forwarded-For` that is not one of the trusted proxies.
+fn client_address(state: &AppState, request: &Request) -> Option<IpAddr> {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())?;
+    let trusted = &state.pipeline.settings().http.trusted_proxies;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer),
+    )
+}
+
 async fn post_message(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let raw: RawMessage = json_body(&state, request.into_body())
+    let address = client_address(&state, &request);
+    if let Some(address) = address {
+        if let Err(not_until) = state.addresses.check_key(&address) {
+            Metrics::inc(&state.pipeline.metrics().floods);
+            let wait = not_until
+                .wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ))
+                .as_secs()
+                .max(1);
+            return Err(reject(
+                &state,
+                ApiError {
+                    retry_after: Some(wait),
+                    ..ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too many messages from this address; please wait before writing again"
+                            .into(),
+                    )
+                },
+            ));
+        }
+    }
+    let mut raw: RawMessage = json_body(&state, request.into_body())
         .await
         .map_err(|e| reject(&state, e))?;
+    // Platforms' citizens arrive through their adapters, never by naming their channel here.
+    if let Some(channel) = raw.channel.as_deref().filter(|c| *c != "web") {
+        return Err(reject(
+            &state,
+            ApiError::bad(format!(
+                "the channel \"{}\" cannot be written to here: POST /api/messages is the web channel only",
+                channel.chars().take(40).collect::<String>()
+            )),
+        ));
+    }
+    let vouched = state
+        .identities
+        .vouch(raw.sender.as_deref(), raw.sender_signature.as_deref())
+        .map_err(|e| {
+            let status = match e {
+                web::IdentityError::BadSignature => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            reject(&state, ApiError::new(status, e.to_string()))
+        })?;
+    raw.sender = Some(vouched.sender().to_owned());
+    if state.pipeline.store().failure().is_some() {
+        return Err(ApiError::unavailable(
+            "guichet cannot store anything right now (its disk is full or failing); nothing was recorded, please retry later",
+        ));
+    }
     let settings = state.pipeline.settings();
     let limits = Limits {
         max_chars: settings.messages.max_chars,
         max_clock_skew: Duration::seconds(settings.messages.max_clock_skew_seconds),
+        max_age: Duration::hours(settings.messages.max_age_hours),
     };
     let now = Utc::now();
     let message = IncomingMessage::parse(raw, now, limits)
         .map_err(|e| reject(&state, ApiError::bad(e.to_string())))?;
     let outcome = state.pipeline.receive(message, now).await?;
-    Ok(Json(outcome).into_response())
+    let mut body = serde_json::to_value(&outcome).map_err(|e| ApiError::bad(e.to_string()))?;
+    if let Vouched::Issued(token) = vouched {
+        body["sender_token"] = json!(token);
+    }
+    Ok(Json(body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -189,7 +379,7 @@ async fn list_threads(
 }
 
 fn thread_id(raw: &str) -> Result<ThreadId, ApiError> {
-    ThreadId::parse(raw).map_err(|e| ApiError(StatusCode::NOT_FOUND, e))
+    ThreadId::parse(raw).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))
 }
 
 async fn show_thread(
@@ -217,19 +407,21 @@ async fn reply(
     let id = thread_id(&id)?;
     let body: ReplyBody = json_body(&state, request.into_body()).await?;
     let agent = body.agent.as_deref().map(str::trim).unwrap_or("");
-    let text = body.text.as_deref().map(str::trim).unwrap_or("");
     if agent.is_empty() || agent.chars().count() > 100 || agent.chars().any(char::is_control) {
         return Err(ApiError::bad(
             "the field \"agent\" is required: the agent's name, at most 100 characters",
         ));
     }
     let max = state.pipeline.settings().messages.max_chars;
-    if text.is_empty() || text.chars().count() > max {
-        return Err(ApiError::bad(format!(
+    let text = MessageText::parse(body.text.as_deref().unwrap_or(""), max).map_err(|_| {
+        ApiError::bad(format!(
             "the field \"text\" is required and holds at most {max} characters"
-        )));
-    }
-    let (thread, delivery) = state.pipeline.reply(id, agent, text, Utc::now()).await?;
+        ))
+    })?;
+    let (thread, delivery) = state
+        .pipeline
+        .reply(id, agent, text.as_str(), Utc::now())
+        .await?;
     let url = state
         .pipeline
         .settings()
@@ -251,7 +443,11 @@ async fn resolve(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = thread_id(&id)?;
-    let thread = state.pipeline.resolve(id, "staff", Utc::now()).await?;
+    // The bootstrap token is the coordinator's (named staff come with their own names).
+    let thread = state
+        .pipeline
+        .resolve(id, "coordinator", Utc::now())
+        .await?;
     Ok(Json(json!({ "thread": crate::staff::Summary::of(&thread, Utc::now()) })).into_response())
 }
 
@@ -282,7 +478,7 @@ async fn retry_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = JobId::parse(&id).map_err(|e| ApiError(StatusCode::NOT_FOUND, e))?;
+    let id = JobId::parse(&id).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let job = state
         .pipeline
         .retry_job(&id, "coordinator", Utc::now())
@@ -290,9 +486,27 @@ async fn retry_job(
     Ok(Json(json!({ "job": OutboxEntry::of(&job) })).into_response())
 }
 
+/// 200 only while guichet can store a message; 503 with the reason once a write failed.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let store = state.pipeline.store().instance_id();
-    Json(json!({ "status": "ok", "store_id": store })).into_response()
+    let store = state.pipeline.store();
+    match store.failure() {
+        None => Json(json!({ "status": "ok", "store_id": store.instance_id() })).into_response(),
+        Some(reason) => {
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "unhealthy",
+                    "reason": format!("the store cannot take writes: {reason}"),
+                    "store_id": store.instance_id(),
+                })),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE.into());
+            response
+        }
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

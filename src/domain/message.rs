@@ -28,6 +28,8 @@ pub enum MessageError {
     BadTimestamp(String),
     #[error("sent_at {0} is in the future")]
     FutureTimestamp(String),
+    #[error("sent_at {at} is older than {days} days: a message that old is not accepted (write again, or call customer service)")]
+    StaleTimestamp { at: String, days: i64 },
 }
 
 fn check_identifier(field: &'static str, raw: &str, max: usize) -> Result<String, MessageError> {
@@ -126,9 +128,19 @@ impl fmt::Display for Channel {
 pub struct MessageText(String);
 
 impl MessageText {
+    /// Escape sequences and control characters are removed first (see
+    /// [`crate::domain::text::sanitize`]): what staff read is what the citizen wrote.
+    ///
     /// # Errors
     /// Blank (empty or whitespace only) or longer than `max_chars` characters.
     pub fn parse(raw: &str, max_chars: usize) -> Result<MessageText, MessageError> {
+        let clean;
+        let raw = if super::text::needs_sanitizing(raw) {
+            clean = super::text::sanitize(raw);
+            clean.as_str()
+        } else {
+            raw
+        };
         let text = raw.trim();
         if text.is_empty() {
             return Err(MessageError::Empty("text"));
@@ -154,6 +166,8 @@ impl MessageText {
 pub struct Limits {
     pub max_chars: usize,
     pub max_clock_skew: Duration,
+    /// A `sent_at` older than this is refused: platforms retry for a day or two, not more.
+    pub max_age: Duration,
 }
 
 /// A message as a platform adapter hands it over, before any check.
@@ -164,6 +178,8 @@ pub struct RawMessage {
     pub message_id: Option<String>,
     pub sent_at: Option<String>,
     pub channel: Option<String>,
+    /// The city site's signature of `sender` (web channel), when it signs identities.
+    pub sender_signature: Option<String>,
 }
 
 /// A citizen's message, checked.
@@ -208,6 +224,12 @@ impl IncomingMessage {
                 if at > now + limits.max_clock_skew {
                     return Err(MessageError::FutureTimestamp(s.trim().to_owned()));
                 }
+                if at < now - limits.max_age {
+                    return Err(MessageError::StaleTimestamp {
+                        at: s.trim().chars().take(64).collect(),
+                        days: limits.max_age.num_days(),
+                    });
+                }
                 at
             }
         };
@@ -230,6 +252,7 @@ mod tests {
         Limits {
             max_chars: 20,
             max_clock_skew: Duration::minutes(5),
+            max_age: Duration::days(7),
         }
     }
 
@@ -301,6 +324,27 @@ mod tests {
             IncomingMessage::parse(r, now(), limits()),
             Err(MessageError::BadTimestamp(_))
         ));
+    }
+
+    #[test]
+    fn sent_at_older_than_the_bound_is_refused_year_one_included() {
+        let mut r = raw("a", "allo");
+        r.sent_at = Some("0001-01-01T00:00:00Z".into());
+        let err = IncomingMessage::parse(r.clone(), now(), limits()).unwrap_err();
+        assert!(err.to_string().contains("older than 7 days"), "{err}");
+        r.sent_at = Some("2026-11-14T14:00:00Z".into());
+        assert!(IncomingMessage::parse(r.clone(), now(), limits()).is_err());
+        r.sent_at = Some("2026-11-18T15:00:00Z".into());
+        assert!(IncomingMessage::parse(r, now(), limits()).is_ok());
+    }
+
+    #[test]
+    fn escape_sequences_are_stripped_from_the_text_on_input() {
+        let m =
+            IncomingMessage::parse(raw("a", "\u{1b}[2J\u{1b}[Hpu d'eau"), now(), limits()).unwrap();
+        assert_eq!(m.text.as_str(), "pu d'eau");
+        let err = IncomingMessage::parse(raw("a", "\u{1b}[2J"), now(), limits()).unwrap_err();
+        assert_eq!(err, MessageError::Empty("text"));
     }
 
     #[test]

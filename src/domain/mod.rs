@@ -8,6 +8,7 @@ pub mod message;
 pub mod outbox;
 pub mod sender;
 pub mod sla;
+pub mod text;
 pub mod thread;
 
 pub use category::{Category, Language};

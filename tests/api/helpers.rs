@@ -51,6 +51,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.store.path = dir.path().join("store");
     settings.responses.dir = manifest().join("responses");
     settings.staff.token = Secret::new(TOKEN);
+    // Every test client writes from 127.0.0.1: the per-address flood limit has its own test.
+    settings.flood.per_address_burst = 1_000_000;
     adjust(&mut settings);
     let pipeline = guichet::server::build(settings).expect("guichet builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -158,6 +160,7 @@ pub fn guichet(data_dir: &Path) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .env("GUICHET__STAFF__TOKEN", TOKEN)
+        .env("GUICHET__FLOOD__PER_ADDRESS_BURST", "1000000")
         .env("RUST_LOG", "warn");
     cmd
 }

@@ -27,12 +27,7 @@ async fn bad_messages_are_refused_with_a_json_sentence_and_store_nothing() {
         ),
         ("not an object", "[1, 2, 3]".to_owned()),
         ("empty body", String::new()),
-        ("missing sender", json!({ "text": "allo" }).to_string()),
         ("missing text", json!({ "sender": "a" }).to_string()),
-        (
-            "empty sender",
-            json!({ "sender": "", "text": "allo" }).to_string(),
-        ),
         (
             "empty text",
             json!({ "sender": "a", "text": "" }).to_string(),
@@ -56,6 +51,14 @@ async fn bad_messages_are_refused_with_a_json_sentence_and_store_nothing() {
         (
             "future sent_at",
             json!({ "sender": "a", "text": "allo", "sent_at": future }).to_string(),
+        ),
+        (
+            "a platform's channel",
+            json!({ "sender": "a", "text": "allo", "channel": "discord" }).to_string(),
+        ),
+        (
+            "sent_at of year 1",
+            json!({ "sender": "a", "text": "allo", "sent_at": "0001-01-01T00:00:00Z" }).to_string(),
         ),
         (
             "bad channel",

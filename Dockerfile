@@ -20,8 +20,10 @@ RUN mkdir -p /data && chown guichet /data
 USER guichet
 VOLUME ["/data"]
 EXPOSE 8080
+# Reachable from other hosts: web citizens get sender tokens (or set identity = "signed").
 ENV GUICHET__HTTP__LISTEN=0.0.0.0:8080 \
-    GUICHET__STORE__PATH=/data/store
+    GUICHET__STORE__PATH=/data/store \
+    GUICHET__CHANNELS__WEB__IDENTITY=token
 # The binary checks itself: no curl or wget in the image.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
   CMD ["guichet", "health", "--url", "http://127.0.0.1:8080/healthz"]

@@ -786,6 +786,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/production.example.toml");
         std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__WEBHOOK__SECRET", "s3cret");
         std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__OPEN311__API_KEY", "k3y");
+        std::env::set_var("GUICHET_TEST_PROD__CHANNELS__WEB__SENDER_SECRET", "s1te");
         let env = Env::prefixed("GUICHET_TEST_PROD__").split("__");
         let s = Settings::load_with_env(&path, env).expect("valid");
         assert_eq!(
@@ -796,6 +797,21 @@ mod tests {
         assert_eq!(o.service_codes.get(Category::Urgent), Some("TP-URGENCE"));
         assert_eq!(o.service_codes.get(Category::Info), None);
         assert_eq!(s.staff_url(), "https://guichet.saint-exemple.qc.ca");
+        assert_eq!(s.channels.web.identity, WebIdentity::Signed);
+    }
+
+    #[test]
+    fn claimed_web_identities_are_refused_on_a_public_listener() {
+        std::env::set_var("GUICHET_TEST_CLAIMED__HTTP__LISTEN", "0.0.0.0:8080");
+        let env = Env::prefixed("GUICHET_TEST_CLAIMED__").split("__");
+        let err = Settings::load_with_env(&shipped(), env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a loopback address"), "{err}");
+        std::env::set_var("GUICHET_TEST_TOKEN__HTTP__LISTEN", "0.0.0.0:8080");
+        std::env::set_var("GUICHET_TEST_TOKEN__CHANNELS__WEB__IDENTITY", "token");
+        let env = Env::prefixed("GUICHET_TEST_TOKEN__").split("__");
+        assert!(Settings::load_with_env(&shipped(), env).is_ok());
     }
 
     #[test]

@@ -521,3 +521,38 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::responses::Responses;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn the_address_limiter_forgets_idle_addresses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut settings = Settings::load(&root.join("config/default.toml")).unwrap();
+        settings.flood.per_address_burst = 1;
+        settings.flood.per_address_seconds = 1;
+        let pipeline = Pipeline::new(
+            Store::temporary().unwrap(),
+            Arc::new(settings),
+            Responses::load(&root.join("responses")).unwrap(),
+            Arc::new(Metrics::default()),
+        )
+        .unwrap();
+        let state = AppState::new(Arc::new(pipeline), reqwest::Client::new()).unwrap();
+        for i in 0..1000u32 {
+            let [_, _, a, b] = i.to_be_bytes();
+            let _ = state.addresses.check_key(&IpAddr::from([10, 0, a, b]));
+        }
+        assert_eq!(state.addresses.len(), 1000);
+        state.forget_idle_clients();
+        assert_eq!(state.addresses.len(), 1000, "recent keys are kept");
+        // A key is back to a full allowance one period after its allowance refilled.
+        tokio::time::sleep(StdDuration::from_millis(2100)).await;
+        state.forget_idle_clients();
+        assert_eq!(state.addresses.len(), 0, "idle keys are forgotten");
+    }
+}

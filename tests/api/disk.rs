@@ -76,7 +76,8 @@ async fn a_full_disk_turns_guichet_unhealthy_then_it_exits_and_restarts_losing_n
 
     let mut accepted: Vec<String> = Vec::new();
     let mut refusal = None;
-    let text = "Le trottoir devant le 12 rue des Érables est brisé depuis des semaines. ".repeat(50);
+    let text =
+        "Le trottoir devant le 12 rue des Érables est brisé depuis des semaines. ".repeat(50);
     for i in 0..5_000 {
         let body = json!({ "sender": format!("disk-{i}"), "text": text });
         let r = client
@@ -106,7 +107,10 @@ async fn a_full_disk_turns_guichet_unhealthy_then_it_exits_and_restarts_losing_n
     assert!(reason["reason"].as_str().unwrap().len() > 10, "{reason}");
 
     let exit = wait_exit(&mut served, Duration::from_secs(30)).expect("guichet exits");
-    assert!(!exit.success(), "a non-zero exit tells the supervisor to restart it");
+    assert!(
+        !exit.success(),
+        "a non-zero exit tells the supervisor to restart it"
+    );
     drop(served);
 
     std::fs::remove_file(filler).unwrap();
@@ -120,7 +124,10 @@ async fn a_full_disk_turns_guichet_unhealthy_then_it_exits_and_restarts_losing_n
                 .bearer_auth(TOKEN),
         )
         .await;
-        assert_eq!(status, 200, "{id} answered 200 before the disk filled: {thread}");
+        assert_eq!(
+            status, 200,
+            "{id} answered 200 before the disk filled: {thread}"
+        );
     }
     let body = json!({ "sender": "after", "text": "Est-ce que la piscine est ouverte?" });
     let (status, _) = send(client.post(restarted.url("/api/messages")).json(&body)).await;

@@ -131,3 +131,64 @@ async fn a_bad_reply_or_filter_is_refused_and_changes_nothing() {
     assert_eq!(status, 400);
     assert_refused(&app, status, &answer, "bad filter").await;
 }
+
+/// Bounded fuzzing of the inbox's body parser: random bytes and random JSON objects built
+/// from the message's fields with values of every type (control characters, huge numbers,
+/// nesting). None may get a 5xx or bring the server down.
+#[test]
+fn random_bodies_never_get_a_5xx() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let app = runtime.block_on(spawn_app());
+    let key = prop_oneof![
+        Just("sender".to_owned()),
+        Just("text".to_owned()),
+        Just("message_id".to_owned()),
+        Just("sent_at".to_owned()),
+        Just("channel".to_owned()),
+        Just("sender_signature".to_owned()),
+        "\\PC{0,12}",
+    ];
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(|f| serde_json::json!(f)),
+        "\\PC{0,40}".prop_map(serde_json::Value::from),
+        ".{0,40}".prop_map(serde_json::Value::from),
+        Just(serde_json::Value::from("2026-11-21T14:30:00-05:00")),
+        Just(serde_json::Value::from("+275760-09-13T00:00:00Z")),
+        Just(serde_json::Value::from("web")),
+    ];
+    let value = leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map("\\PC{0,6}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    });
+    let object = prop::collection::btree_map(key, value, 0..7).prop_map(|m| {
+        serde_json::Value::Object(m.into_iter().collect())
+            .to_string()
+            .into_bytes()
+    });
+    let body = prop_oneof![prop::collection::vec(any::<u8>(), 0..300), object];
+    let mut runner = TestRunner::new(Config {
+        cases: 400,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&body, |bytes| {
+            let (status, answer) = runtime.block_on(app.post_raw(bytes));
+            prop_assert!(status < 500, "{} {}", status, answer);
+            Ok(())
+        })
+        .unwrap();
+    let health = runtime
+        .block_on(app.client.get(app.url("/healthz")).send())
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}

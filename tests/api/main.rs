@@ -2,6 +2,8 @@
 //! real binary for what only a process can show (a `kill -9`, the command line).
 
 mod binary;
+mod discord_fake;
+mod fakes;
 mod helpers;
 mod inbox;
 mod moderation;

@@ -8,10 +8,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use serenity::all::{
     ChannelId, ClientBuilder, ComponentInteractionDataKind, Context, CreateActionRow,
-    CreateAllowedMentions, CreateButton, CreateCommand, CreateForumPost, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu, CreateSelectMenuKind,
-    CreateSelectMenuOption, EventHandler, ForumTagId, GatewayIntents, Guild, GuildId, HttpBuilder,
-    Interaction, Message, Nonce, Ready, UserId,
+    CreateAllowedMentions, CreateButton, CreateCommand, CreateForumPost, CreateForumTag,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu,
+    CreateSelectMenuKind, CreateSelectMenuOption, EditChannel, EventHandler, ForumTagId,
+    GatewayIntents, GetMessages, Guild, GuildId, HttpBuilder, Interaction, Message, Nonce, Ready,
+    UserId,
 };
 use serenity::Error as SerenityError;
 use tokio::sync::mpsc;
@@ -217,6 +218,15 @@ async fn serenity_connects_receives_the_guild_and_answers_a_dm_once() {
     let intents = fake.intents();
     assert_ne!(intents & (1 << 12), 0, "direct messages");
     assert_ne!(intents & (1 << 15), 0, "message content");
+    let identify = fake
+        .gateway_frames()
+        .into_iter()
+        .find(|f| f["op"] == 2)
+        .expect("an Identify frame");
+    // serenity asks for payload compression (READY and GUILD_CREATE then come as zlib binary
+    // messages) and sends its HTTP token, "Bot " prefix included.
+    assert_eq!(identify["d"]["compress"], true);
+    assert_eq!(identify["d"]["token"], format!("Bot {}", fake.token));
 
     // A citizen's DM, answered in the DM channel with the body guichet's outbox will send.
     let citizen = fake.citizens[0].clone();
@@ -585,4 +595,136 @@ async fn every_object_the_fake_sends_reads_as_serenity_models() {
             assert_eq!(command.user.id.get(), fake.coordinator.id);
         }
     }
+}
+
+/// serenity's HTTP client alone, pointed at the fake.
+fn rest_only(fake: &FakeDiscord) -> serenity::http::Http {
+    HttpBuilder::new(&fake.token)
+        .proxy(fake.api_url())
+        .ratelimiter_disabled(true)
+        .build()
+}
+
+#[tokio::test]
+async fn forum_tags_keep_their_ids_only_when_the_edit_sends_them() {
+    let fake = FakeDiscord::start().await;
+    let http = rest_only(&fake);
+    let forum = ChannelId::new(fake.staff_forum_id);
+    let (urgent, _) = fake.initial_tags[0].clone();
+    let post = CreateForumPost::new("T-7 · urgent · Gaz", CreateMessage::new().content("Gaz"))
+        .add_applied_tag(ForumTagId::new(urgent));
+    let post = forum.create_forum_post(&http, post).await.unwrap();
+
+    // A raw body that lists the tag with its id keeps it, and adds the new one.
+    let tags = json!({ "available_tags": [{ "id": urgent.to_string(), "name": "urgent" }, { "name": "info" }] });
+    let edited = http.edit_channel(forum, &tags, None).await.unwrap();
+    let names: Vec<(u64, &str)> = edited
+        .available_tags
+        .iter()
+        .map(|t| (t.id.get(), t.name.as_str()))
+        .collect();
+    assert_eq!(names[0], (urgent, "urgent"));
+    assert_eq!(names[1].1, "info");
+    assert_eq!(
+        fake.channel(post.id.get()).unwrap()["applied_tags"],
+        json!([urgent.to_string()])
+    );
+
+    // serenity's builder sends tags without ids: every tag is renewed, posts lose theirs.
+    let renewed = EditChannel::new()
+        .available_tags([CreateForumTag::new("urgent"), CreateForumTag::new("info")]);
+    let edited = forum.edit(&http, renewed).await.unwrap();
+    assert_ne!(edited.available_tags[0].id.get(), urgent);
+    assert_eq!(
+        fake.channel(post.id.get()).unwrap()["applied_tags"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_post_is_found_by_its_title_among_active_then_archived_threads() {
+    let fake = FakeDiscord::start().await;
+    let http = rest_only(&fake);
+    let forum = ChannelId::new(fake.staff_forum_id);
+    let post = CreateForumPost::new(
+        "T-9 · info · Horaire",
+        CreateMessage::new().content("Horaire"),
+    );
+    let post = forum.create_forum_post(&http, post).await.unwrap();
+    let guild = GuildId::new(fake.guild_id);
+
+    let active = http.get_guild_active_threads(guild).await.unwrap();
+    assert_eq!(
+        active
+            .threads
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["T-9 · info · Horaire"]
+    );
+
+    http.edit_channel(post.id, &json!({ "archived": true }), None)
+        .await
+        .unwrap();
+    assert!(http
+        .get_guild_active_threads(guild)
+        .await
+        .unwrap()
+        .threads
+        .is_empty());
+    let archived = http
+        .get_channel_archived_public_threads(forum, None, None)
+        .await
+        .unwrap();
+    assert_eq!(archived.threads[0].id, post.id);
+
+    // The post's messages read back; serenity writes its query as `?&limit=…`.
+    let messages = post
+        .id
+        .messages(&http, GetMessages::new().limit(10))
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0].id.get(),
+        post.id.get(),
+        "the starter message has the post's id"
+    );
+    let listed = fake.requests_matching(&Route::get("/channels/{channel}/messages"));
+    assert_eq!(listed[0].query.as_deref(), Some("&limit=10"));
+}
+
+#[tokio::test]
+async fn a_server_error_lasts_as_long_as_asked() {
+    let fake = FakeDiscord::start().await;
+    let http = rest_only(&fake);
+    let alerts = ChannelId::new(fake.alerts_channel_id);
+    let window = Duration::from_millis(200);
+    fake.fail_for(Route::post("/channels/{channel}/messages"), 500, window);
+    let message = || {
+        CreateMessage::new()
+            .content("Alerte")
+            .allowed_mentions(CreateAllowedMentions::new())
+    };
+
+    let error = alerts
+        .send_message(&http, message())
+        .await
+        .expect_err("500 during the window");
+    let SerenityError::Http(serenity::http::HttpError::UnsuccessfulRequest(response)) = error
+    else {
+        panic!("not an unsuccessful request: {error:?}");
+    };
+    assert_eq!(response.status_code.as_u16(), 500);
+    assert!(
+        fake.messages_in(fake.alerts_channel_id).is_empty(),
+        "a failed send creates nothing"
+    );
+
+    tokio::time::sleep(window).await;
+    alerts
+        .send_message(&http, message())
+        .await
+        .expect("sent once the window is over");
+    assert_eq!(fake.messages_in(fake.alerts_channel_id).len(), 1);
 }

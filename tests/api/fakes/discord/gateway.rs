@@ -22,8 +22,7 @@ use tokio::sync::mpsc;
 
 use super::{guild_create, objects, Outgoing, Shared, HEARTBEAT_INTERVAL};
 
-/// Gateway opcodes.
-const DISPATCH: u64 = 0;
+/// Gateway opcodes the fake answers or sends.
 const HEARTBEAT: u64 = 1;
 const IDENTIFY: u64 = 2;
 const RESUME: u64 = 6;
@@ -204,7 +203,7 @@ fn handle(
             inner.dispatch("RESUMED", json!({}));
         }
         // Presence updates, member requests and the rest are only recorded.
-        Some(DISPATCH) | Some(_) | None => {}
+        _ => {}
     }
 }
 

@@ -344,7 +344,7 @@ fn route(shared: &Shared, inner: &mut Inner, method: &Method, request: &Recorded
         ("GET" | "PATCH", ["webhooks", app, token, "messages", "@original"])
             if id(app) == Some(fixture.application_id) =>
         {
-            original_response(shared, inner, method, token, body)
+            original_response(inner, method, token, body)
         }
         ("POST", ["webhooks", app, token]) if id(app) == Some(fixture.application_id) => {
             follow_up(shared, inner, token, body)
@@ -375,11 +375,11 @@ fn threads(inner: &Inner, parent: Option<u64>, archived: bool) -> Vec<Value> {
     threads
 }
 
-fn find_message<'a>(
-    inner: &'a mut Inner,
+fn find_message(
+    inner: &mut Inner,
     channel: Option<u64>,
     message: Option<u64>,
-) -> Option<&'a mut Value> {
+) -> Option<&mut Value> {
     let message = message?.to_string();
     inner
         .messages
@@ -449,6 +449,18 @@ fn bot_message(shared: &Shared, id: u64, channel: u64, body: &Value) -> Value {
     message
 }
 
+/// A message by the bot in a guild channel as MESSAGE_CREATE carries it: with `guild_id` and
+/// the author's `member` (without its `user`).
+fn guild_message_event(shared: &Shared, mut message: Value) -> Value {
+    message["guild_id"] = json!(shared.fixture.guild_id.to_string());
+    let mut member = objects::member(&shared.fixture.bot, super::JOINED_AT);
+    if let Some(fields) = member.as_object_mut() {
+        fields.remove("user");
+    }
+    message["member"] = member;
+    message
+}
+
 /// The gateway intent needed to see a message in `channel`, if it is a known channel.
 fn message_intent(inner: &Inner, channel: u64) -> u64 {
     match inner.channels.get(&channel).map(|c| c["type"].clone()) {
@@ -515,14 +527,13 @@ fn create_message(
     if let Some(nonce) = nonce {
         inner.nonces.insert((author, nonce), (channel, id, now));
     }
+    // Discord tells the bot of its own messages too; guichet must ignore them.
     if inner.gateway.intents & message_intent(inner, channel) != 0 {
-        let mut event = message.clone();
-        if inner.channels[&channel]["type"] != channel_type::DM {
-            event["guild_id"] = json!(shared.fixture.guild_id.to_string());
-            let mut member = objects::member(&shared.fixture.bot, super::JOINED_AT);
-            member.as_object_mut().map(|m| m.remove("user"));
-            event["member"] = member;
-        }
+        let event = if inner.channels[&channel]["type"] == channel_type::DM {
+            message.clone()
+        } else {
+            guild_message_event(shared, message.clone())
+        };
         inner.dispatch("MESSAGE_CREATE", event);
     }
     Answer::ok(message)
@@ -585,11 +596,20 @@ fn create_thread(shared: &Shared, inner: &mut Inner, channel: Option<u64>, body:
     let mut event = thread;
     event["newly_created"] = json!(true);
     inner.dispatch("THREAD_CREATE", event);
+    if forum && inner.gateway.intents & intent::GUILD_MESSAGES != 0 {
+        let starter = guild_message_event(shared, answer["message"].clone());
+        inner.dispatch("MESSAGE_CREATE", starter);
+    }
     Answer::with_status(201, answer)
 }
 
-/// `PATCH /channels/{id}`: name, topic, a forum's `available_tags` (new tags get ids), a
-/// thread's `applied_tags`, `archived` and `locked`. Emits CHANNEL_UPDATE or THREAD_UPDATE.
+/// `PATCH /channels/{id}`: name, topic, a forum's `available_tags`, a thread's
+/// `applied_tags`, `archived` and `locked`. Emits CHANNEL_UPDATE or THREAD_UPDATE.
+///
+/// `available_tags` replaces the forum's tags, as on Discord: a tag sent with its `id` is kept,
+/// one without an id is created with a new id, one left out is deleted (and taken off posts).
+/// serenity's `CreateForumTag` has no id, so `EditChannel::available_tags` renews every tag;
+/// keeping ids takes a raw `Http::edit_channel` body.
 fn edit_channel(inner: &mut Inner, channel: Option<u64>, body: &Value) -> Answer {
     let Some(channel) = channel.filter(|c| inner.channels.contains_key(c)) else {
         return Answer::unknown_channel();
@@ -651,6 +671,23 @@ fn edit_channel(inner: &mut Inner, channel: Option<u64>, body: &Value) -> Answer
         "CHANNEL_UPDATE"
     };
     inner.dispatch(event, edited.clone());
+    if body["available_tags"].is_array() {
+        // A tag left out of the list is deleted, and taken off the forum's posts.
+        let kept: Vec<Value> = edited["available_tags"]
+            .as_array()
+            .map(|tags| tags.iter().map(|t| t["id"].clone()).collect())
+            .unwrap_or_default();
+        let parent = json!(channel.to_string());
+        for post in inner
+            .channels
+            .values_mut()
+            .filter(|c| c["parent_id"] == parent)
+        {
+            if let Some(applied) = post["applied_tags"].as_array_mut() {
+                applied.retain(|t| kept.contains(t));
+            }
+        }
+    }
     Answer::ok(edited)
 }
 
@@ -753,14 +790,7 @@ fn interaction_callback(
 }
 
 /// `GET`/`PATCH /webhooks/{app}/{token}/messages/@original`.
-fn original_response(
-    shared: &Shared,
-    inner: &mut Inner,
-    method: &Method,
-    token: &str,
-    body: &Value,
-) -> Answer {
-    let _ = shared;
+fn original_response(inner: &mut Inner, method: &Method, token: &str, body: &Value) -> Answer {
     let Some(state) = inner.interactions.values_mut().find(|s| s.token == token) else {
         return Answer::error(404, "Unknown Webhook", 10015);
     };

@@ -27,6 +27,7 @@ enum Seen {
     Ready { session_id: String },
     GuildCreate { id: GuildId, channels: usize },
     DirectMessage { content: String },
+    GuildMessage { channel: u64, content: String },
     Replied { id: u64 },
     ReplyFailed(String),
     Answered { kind: &'static str, detail: String },
@@ -55,7 +56,14 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, ctx: Context, message: Message) {
-        if message.author.bot || message.guild_id.is_some() {
+        if message.author.bot {
+            return;
+        }
+        if message.guild_id.is_some() {
+            let _ = self.seen.send(Seen::GuildMessage {
+                channel: message.channel_id.get(),
+                content: message.content,
+            });
             return;
         }
         let _ = self.seen.send(Seen::DirectMessage {
@@ -351,6 +359,16 @@ async fn serenity_posts_in_the_forum_registers_commands_and_answers_interactions
         .unwrap();
     assert_eq!(active.threads[0].name, "T-1 · urgent · Fuite de gaz");
     let starter = thread.id.get();
+
+    // An agent writes in the post; the bot's own starter message was not handed over.
+    let in_post = IncomingMessage::in_channel(&fake.agent, starter, "Équipe envoyée");
+    fake.dispatch_message_create(in_post);
+    let (channel, content) = next(&mut bot.seen, |s| match s {
+        Seen::GuildMessage { channel, content } => Some((channel, content)),
+        _ => None,
+    })
+    .await;
+    assert_eq!((channel, content.as_str()), (starter, "Équipe envoyée"));
 
     // Slash commands set at start-up, twice: the ids stay.
     let commands = || vec![CreateCommand::new("overdue").description("Overdue threads")];
@@ -727,4 +745,47 @@ async fn a_server_error_lasts_as_long_as_asked() {
         .await
         .expect("sent once the window is over");
     assert_eq!(fake.messages_in(fake.alerts_channel_id).len(), 1);
+}
+
+#[tokio::test]
+async fn serenity_heartbeats_and_identifies_anew_when_its_heartbeats_go_unanswered() {
+    let fake = FakeDiscord::start().await;
+    fake.set_heartbeat_interval(Duration::from_millis(300));
+    let mut bot = Bot::start(&fake).await;
+    assert!(fake.wait_until_identified(WAIT).await);
+    next(&mut bot.seen, |s| {
+        matches!(s, Seen::Ready { .. }).then_some(())
+    })
+    .await;
+
+    assert!(
+        fake.wait_for_gateway(WAIT, |c| c.heartbeats >= 2).await,
+        "heartbeats flow"
+    );
+    assert_eq!(
+        fake.gateway_counts().connections,
+        1,
+        "acknowledged heartbeats keep the connection"
+    );
+
+    // A zombied connection: serenity restarts the shard, which identifies anew (not a Resume)
+    // after its 5 s pause between shard starts, and READY comes again.
+    fake.acknowledge_heartbeats(false);
+    assert!(
+        fake.wait_for_gateway(WAIT, |c| c.connections >= 2).await,
+        "a new connection"
+    );
+    fake.acknowledge_heartbeats(true);
+    assert!(
+        fake.wait_for_sessions(2, WAIT).await,
+        "the new connection identifies"
+    );
+    let counts = fake.gateway_counts();
+    assert_eq!((counts.identifies, counts.resumes), (2, 0));
+    next(&mut bot.seen, |s| {
+        matches!(s, Seen::Ready { .. }).then_some(())
+    })
+    .await;
+
+    bot.stop().await;
 }

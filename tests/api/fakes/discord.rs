@@ -38,7 +38,7 @@ use objects::{channel_type, snowflake};
 /// The bot token the fake accepts, without serenity's `Bot ` prefix.
 pub const BOT_TOKEN: &str = "fake-bot-token.guichet.0000";
 
-/// The heartbeat interval the fake announces in Hello, Discord's usual value.
+/// The heartbeat interval the fake announces in Hello by default, Discord's usual value.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(41_250);
 
 /// When the members joined the staff server (and the bot was added to it).
@@ -323,7 +323,6 @@ enum Outgoing {
     Close(u16, &'static str),
 }
 
-#[derive(Default)]
 struct GatewayState {
     /// The current connection's id and its sender.
     socket: Option<(u64, mpsc::UnboundedSender<Outgoing>)>,
@@ -343,6 +342,32 @@ struct GatewayState {
     received: Vec<Value>,
     /// The query strings of the WebSocket connections (`v=10`).
     queries: Vec<Option<String>>,
+    /// Announced in the next Hello.
+    heartbeat_interval: Duration,
+    /// False: heartbeats go unanswered, as with a zombied connection.
+    acknowledge_heartbeats: bool,
+}
+
+impl Default for GatewayState {
+    fn default() -> Self {
+        Self {
+            socket: None,
+            connections: 0,
+            ready: false,
+            identifies: 0,
+            resumes: 0,
+            heartbeats: 0,
+            intents: 0,
+            compress: false,
+            session_id: None,
+            seq: 0,
+            sent: Vec::new(),
+            received: Vec::new(),
+            queries: Vec::new(),
+            heartbeat_interval: HEARTBEAT_INTERVAL,
+            acknowledge_heartbeats: true,
+        }
+    }
 }
 
 struct InteractionState {
@@ -698,6 +723,18 @@ impl FakeDiscord {
         self.shared.lock().gateway.queries.clone()
     }
 
+    /// The heartbeat interval announced by the next Hello (serenity sends its first heartbeat
+    /// one interval after Identify, so a test that wants heartbeats shortens it first).
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        self.shared.lock().gateway.heartbeat_interval = interval;
+    }
+
+    /// Whether heartbeats get their ACK (op 11). Without ACKs serenity takes the connection
+    /// for dead at its next heartbeat and reconnects (resuming).
+    pub fn acknowledge_heartbeats(&self, acknowledge: bool) {
+        self.shared.lock().gateway.acknowledge_heartbeats = acknowledge;
+    }
+
     /// The intents of the last Identify.
     pub fn intents(&self) -> u64 {
         self.shared.lock().gateway.intents
@@ -710,14 +747,24 @@ impl FakeDiscord {
             .is_some()
     }
 
-    /// Waits until at least `count` Identify or Resume frames were handled in all.
+    /// Waits until at least `count` Identify or Resume frames were handled in all, and a
+    /// connection is identified.
     pub async fn wait_for_sessions(&self, count: u64, timeout: Duration) -> bool {
-        self.wait_until(timeout, || {
-            let c = self.gateway_counts();
-            (c.identifies + c.resumes >= count && self.identified()).then_some(())
+        self.wait_for_gateway(timeout, |c| {
+            c.identifies + c.resumes >= count && self.identified()
         })
         .await
-        .is_some()
+    }
+
+    /// Waits until the gateway's counters satisfy `check` (`|c| c.heartbeats >= 1`).
+    pub async fn wait_for_gateway(
+        &self,
+        timeout: Duration,
+        check: impl Fn(GatewayCounts) -> bool,
+    ) -> bool {
+        self.wait_until(timeout, || check(self.gateway_counts()).then_some(()))
+            .await
+            .is_some()
     }
 
     /// Dispatches a MESSAGE_CREATE: a citizen's DM (no `guild_id`, the DM channel, no member)
@@ -772,6 +819,18 @@ impl FakeDiscord {
                 .expect("a member is an object")
                 .remove("user");
             data["member"] = member;
+            // Without the privileged MESSAGE_CONTENT intent, Discord blanks guild messages
+            // that do not mention the bot for the identified client (DMs keep their content).
+            let mentions_bot = users.contains(&fixture.bot.id);
+            let gateway = &inner.gateway;
+            let without_content = gateway.session_id.is_some()
+                && gateway.intents & objects::intent::MESSAGE_CONTENT == 0;
+            if without_content && !mentions_bot {
+                data["content"] = json!("");
+                for key in ["embeds", "attachments", "components"] {
+                    data[key] = json!([]);
+                }
+            }
         }
         let dispatched = inner.dispatch("MESSAGE_CREATE", data);
         drop(inner);

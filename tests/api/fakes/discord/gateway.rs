@@ -20,7 +20,7 @@ use flate2::Compression;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::{guild_create, objects, Outgoing, Shared, HEARTBEAT_INTERVAL};
+use super::{guild_create, objects, Outgoing, Shared};
 
 /// Gateway opcodes the fake answers or sends.
 const HEARTBEAT: u64 = 1;
@@ -43,7 +43,7 @@ pub(super) async fn upgrade(
 
 async fn run(shared: Arc<Shared>, mut socket: WebSocket, query: Option<String>) {
     let (sender, mut outgoing) = mpsc::unbounded_channel();
-    let connection = {
+    let (connection, heartbeat_interval) = {
         let mut inner = shared.lock();
         let gateway = &mut inner.gateway;
         gateway.connections += 1;
@@ -55,13 +55,13 @@ async fn run(shared: Arc<Shared>, mut socket: WebSocket, query: Option<String>) 
         {
             let _ = previous.send(Outgoing::Close(4000, "replaced"));
         }
-        gateway.connections
+        (gateway.connections, gateway.heartbeat_interval)
     };
     shared.changed.notify_waiters();
 
     let hello = json!({
         "op": HELLO,
-        "d": { "heartbeat_interval": HEARTBEAT_INTERVAL.as_millis() },
+        "d": { "heartbeat_interval": heartbeat_interval.as_millis() },
         "s": null,
         "t": null,
     });
@@ -142,6 +142,9 @@ fn handle(
     match frame["op"].as_u64() {
         Some(HEARTBEAT) => {
             inner.gateway.heartbeats += 1;
+            if !inner.gateway.acknowledge_heartbeats {
+                return;
+            }
             let _ = sender.send(Outgoing::Frame(json!({
                 "op": HEARTBEAT_ACK, "d": null, "s": null, "t": null,
             })));

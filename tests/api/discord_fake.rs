@@ -789,3 +789,48 @@ async fn serenity_heartbeats_and_identifies_anew_when_its_heartbeats_go_unanswer
 
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn serenity_keeps_trying_while_the_gateway_refuses_connections() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse_connections(true);
+    fake.fail_for(Route::any("/**"), 503, Duration::from_secs(60));
+    let mut bot = Bot::start(&fake).await;
+    assert!(
+        fake.wait_for_gateway(WAIT, |c| c.refused >= 1).await,
+        "serenity tries"
+    );
+    assert!(!fake.identified());
+
+    fake.refuse_connections(false);
+    fake.heal();
+    assert!(
+        fake.wait_until_identified(WAIT).await,
+        "and connects once the gateway is back"
+    );
+    next(&mut bot.seen, |s| {
+        matches!(s, Seen::GuildCreate { .. }).then_some(())
+    })
+    .await;
+    let gateway = fake.requests_matching(&Route::get("/gateway"));
+    assert_eq!(
+        gateway[0].status, 200,
+        "faults spare GET /gateway: serenity would go to Discord"
+    );
+
+    bot.stop().await;
+}
+
+#[test]
+fn routes_match_segments_wildcards_and_the_rest_of_a_path() {
+    let messages = Route::post("/channels/{channel}/messages");
+    assert!(messages.matches("POST", "/channels/12/messages"));
+    assert!(!messages.matches("GET", "/channels/12/messages"));
+    assert!(!messages.matches("POST", "/channels/12/messages/34"));
+    assert!(!messages.matches("POST", "/channels/12"));
+    let everything = Route::any("/**");
+    assert!(everything.matches("PATCH", "/webhooks/1/token/messages/@original"));
+    assert!(
+        Route::get("/channels/*/threads/**").matches("GET", "/channels/1/threads/archived/public")
+    );
+}

@@ -105,9 +105,11 @@ impl RecordedRequest {
 }
 
 /// Which requests a fault or a wait applies to: a method (or any) and a path pattern relative
-/// to `/api/v10`, where a segment written `*` or `{name}` matches any one segment.
+/// to `/api/v10`, where a segment written `*` or `{name}` matches any one segment and a last
+/// segment `**` matches the rest of the path.
 ///
-/// `Route::post("/channels/{channel}/messages")` matches every message creation.
+/// `Route::post("/channels/{channel}/messages")` matches every message creation;
+/// `Route::any("/**")` matches everything.
 #[derive(Clone, Debug)]
 pub struct Route {
     method: Option<String>,
@@ -150,17 +152,20 @@ impl Route {
         if self.method.as_deref().is_some_and(|m| m != method) {
             return false;
         }
-        let segments: Vec<&str> = split_path(path).collect();
-        segments.len() == self.segments.len()
-            && self
-                .segments
-                .iter()
-                .zip(segments)
-                .all(|(pattern, segment)| {
-                    pattern == "*"
-                        || (pattern.starts_with('{') && pattern.ends_with('}'))
-                        || pattern == segment
-                })
+        let mut segments = split_path(path);
+        for pattern in &self.segments {
+            if pattern == "**" {
+                return true;
+            }
+            let Some(segment) = segments.next() else {
+                return false;
+            };
+            let wildcard = pattern == "*" || (pattern.starts_with('{') && pattern.ends_with('}'));
+            if !wildcard && pattern != segment {
+                return false;
+            }
+        }
+        segments.next().is_none()
     }
 }
 
@@ -346,6 +351,9 @@ struct GatewayState {
     heartbeat_interval: Duration,
     /// False: heartbeats go unanswered, as with a zombied connection.
     acknowledge_heartbeats: bool,
+    /// True: connections are refused.
+    refuse: bool,
+    refused: u64,
 }
 
 impl Default for GatewayState {
@@ -366,6 +374,8 @@ impl Default for GatewayState {
             queries: Vec::new(),
             heartbeat_interval: HEARTBEAT_INTERVAL,
             acknowledge_heartbeats: true,
+            refuse: false,
+            refused: 0,
         }
     }
 }
@@ -646,6 +656,10 @@ impl FakeDiscord {
     /// The next `count` requests matching `route` fail with `status` and Discord's error JSON
     /// (a 429 gets Discord's rate-limit body and headers, `retry_after` 1.5 s). A failed
     /// request changes nothing and is recorded with that status.
+    ///
+    /// Faults never apply to `GET /gateway` and `/gateway/bot`: when that request fails,
+    /// serenity's `ClientBuilder` falls back to `wss://gateway.discord.gg`, the real Discord.
+    /// Use `refuse_connections` for a gateway outage.
     pub fn fail_next(&self, route: Route, status: u16, count: u32) {
         self.add_fault(Fault {
             route,
@@ -680,6 +694,13 @@ impl FakeDiscord {
         });
     }
 
+    /// While true, WebSocket connections are refused (503 to the upgrade), as during a gateway
+    /// outage; serenity retries, pausing 5 s between attempts.
+    pub fn refuse_connections(&self, refuse: bool) {
+        self.shared.lock().gateway.refuse = refuse;
+        self.shared.changed.notify_waiters();
+    }
+
     /// Removes every injected fault.
     pub fn heal(&self) {
         self.shared.lock().faults.clear();
@@ -702,7 +723,8 @@ impl FakeDiscord {
         gateway.socket.is_some() && gateway.ready
     }
 
-    /// How many Identify, Resume and Heartbeat frames were received, and connections opened.
+    /// How many connections were opened or refused, and Identify, Resume and Heartbeat frames
+    /// received.
     pub fn gateway_counts(&self) -> GatewayCounts {
         let gateway = &self.shared.lock().gateway;
         GatewayCounts {
@@ -710,6 +732,7 @@ impl FakeDiscord {
             identifies: gateway.identifies,
             resumes: gateway.resumes,
             heartbeats: gateway.heartbeats,
+            refused: gateway.refused,
         }
     }
 
@@ -1019,6 +1042,8 @@ pub struct GatewayCounts {
     pub identifies: u64,
     pub resumes: u64,
     pub heartbeats: u64,
+    /// Connections refused by `refuse_connections`.
+    pub refused: u64,
 }
 
 /// A member's permissions in the server: `@everyone`'s and their roles' (no overwrites).

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
@@ -38,6 +39,16 @@ pub(super) async fn upgrade(
     RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
 ) -> Response {
+    {
+        let mut inner = shared.lock();
+        if inner.gateway.refuse {
+            inner.gateway.refused += 1;
+            drop(inner);
+            shared.changed.notify_waiters();
+            let body = objects::error("503: Service Unavailable", 0);
+            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+        }
+    }
     ws.on_upgrade(move |socket| run(shared, socket, query))
 }
 

@@ -352,6 +352,15 @@ async fn serenity_posts_in_the_forum_registers_commands_and_answers_interactions
     );
     assert_eq!(created.json()["applied_tags"], json!([urgent.to_string()]));
     assert_eq!(fake.threads_in(fake.staff_forum_id).len(), 1);
+    let events: Vec<Value> = fake
+        .dispatches()
+        .iter()
+        .map(|d| d.frame["t"].clone())
+        .collect();
+    assert!(
+        events.ends_with(&[json!("THREAD_CREATE"), json!("MESSAGE_CREATE")]),
+        "{events:?}"
+    );
     let active = bot
         .http
         .get_guild_active_threads(GuildId::new(fake.guild_id))
@@ -397,6 +406,11 @@ async fn serenity_posts_in_the_forum_registers_commands_and_answers_interactions
         .interaction_response(&press)
         .expect("the answer is kept");
     assert_eq!(original["content"], "resolve:T-1 par 1 rôle(s)");
+    let in_post = fake.messages_in(starter);
+    assert!(
+        in_post.iter().all(|m| m["id"] != original["id"]),
+        "an ephemeral answer is not posted"
+    );
 
     fake.dispatch_interaction_create(IncomingInteraction::string_select(
         &fake.coordinator,

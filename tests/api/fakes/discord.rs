@@ -736,6 +736,21 @@ impl FakeDiscord {
         }
     }
 
+    /// The dispatches of the current session, in order: those of the tests and those the
+    /// bot's REST calls caused (MESSAGE_CREATE of its own messages, THREAD_CREATE, …).
+    pub fn dispatches(&self) -> Vec<Dispatched> {
+        self.shared
+            .lock()
+            .gateway
+            .sent
+            .iter()
+            .map(|frame| Dispatched {
+                seq: frame["s"].as_u64().unwrap_or(0),
+                frame: frame.clone(),
+            })
+            .collect()
+    }
+
     /// Every frame the client sent on the gateway, in order (Identify's token included).
     pub fn gateway_frames(&self) -> Vec<Value> {
         self.shared.lock().gateway.received.clone()

@@ -755,8 +755,8 @@ fn overwrite_commands(shared: &Shared, inner: &mut Inner, body: &Value) -> Answe
 }
 
 /// `POST /interactions/{id}/{token}/callback`: accepted once per interaction (a second answer
-/// is Discord's 40060). Type 4 keeps the message as the original response; type 5 a deferred
-/// one, filled by a later edit.
+/// is Discord's 40060). Type 4 keeps the message as the original response (and posts it in
+/// the channel unless ephemeral); type 5 a deferred one, filled by a later edit.
 fn interaction_callback(
     shared: &Shared,
     inner: &mut Inner,
@@ -776,8 +776,20 @@ fn interaction_callback(
     }
     state.acknowledged = true;
     let data = &body["data"];
+    let channel = state.channel_id;
     match body["type"].as_u64() {
-        Some(4) => state.original = Some(bot_message(shared, next, state.channel_id, data)),
+        Some(4) => {
+            let mut message = bot_message(shared, next, channel, data);
+            message["type"] = json!(20);
+            message["application_id"] = json!(shared.fixture.application_id.to_string());
+            message["webhook_id"] = json!(shared.fixture.application_id.to_string());
+            state.original = Some(message.clone());
+            // Only a public answer appears in the channel; an ephemeral one (flag 64) is seen
+            // by the member alone.
+            if data["flags"].as_u64().unwrap_or(0) & 64 == 0 {
+                inner.messages.entry(channel).or_default().push(message);
+            }
+        }
         Some(5) => {
             let mut message =
                 bot_message(shared, next, state.channel_id, &json!({ "content": "" }));
@@ -818,8 +830,16 @@ fn follow_up(shared: &Shared, inner: &mut Inner, token: &str, body: &Value) -> A
     if !state.acknowledged {
         return Answer::error(404, "Unknown Webhook", 10015);
     }
-    let mut message = bot_message(shared, id, state.channel_id, body);
+    let channel = state.channel_id;
+    let mut message = bot_message(shared, id, channel, body);
     message["webhook_id"] = json!(shared.fixture.application_id.to_string());
     message["application_id"] = json!(shared.fixture.application_id.to_string());
+    if body["flags"].as_u64().unwrap_or(0) & 64 == 0 {
+        inner
+            .messages
+            .entry(channel)
+            .or_default()
+            .push(message.clone());
+    }
     Answer::ok(message)
 }

@@ -17,6 +17,35 @@
 //!
 //! The fake never reaches the network: it binds 127.0.0.1 and answers everything it does not
 //! know with Discord's 404 JSON.
+//!
+//! ```text
+//! let fake = FakeDiscord::start().await;
+//! let http = HttpBuilder::new(&fake.token)
+//!     .proxy(fake.api_url())
+//!     .ratelimiter_disabled(true)
+//!     .build();
+//! let mut client = ClientBuilder::new_with_http(http, intents)   // asks GET /gateway here
+//!     .event_handler(handler)
+//!     .await?;
+//! tokio::spawn(async move { client.start().await });
+//! assert!(fake.wait_until_identified(Duration::from_secs(10)).await);
+//! let dm = fake.dispatch_message_create(IncomingMessage::dm(&fake.citizens[0], "Bonjour"));
+//! let reply = fake.wait_for_request(&Route::post("/channels/{id}/messages"), timeout).await;
+//! ```
+//!
+//! What serenity 0.12.5 does that a client of the fake must know:
+//! - `ClientBuilder` asks `GET /gateway` (not `/gateway/bot`) and, when it fails, silently
+//!   uses `wss://gateway.discord.gg`: faults here never apply to that request.
+//! - It connects to `{url}?v=10`, JSON, no `zlib-stream`, but Identify says `compress: true`:
+//!   READY and GUILD_CREATE come back zlib-compressed in binary messages, as Discord may.
+//! - Identify and Resume carry the HTTP token, `Bot ` prefix included.
+//! - Resume goes to the same URL (`resume_gateway_url` is ignored); a missed heartbeat ACK
+//!   restarts the shard, which identifies anew after a 5 s pause.
+//! - Query strings are written `?&limit=…`; forum posts are sent as multipart with
+//!   `payload_json`; a 429's body has no `code`, so serenity's error keeps neither
+//!   `retry_after` nor the headers.
+//! - A gateway event that does not deserialise is dropped with a log line only: the objects
+//!   in `objects` are complete for that reason.
 
 mod gateway;
 pub mod objects;
@@ -230,20 +259,22 @@ impl IncomingMessage {
 pub struct IncomingInteraction {
     by: FakeUser,
     kind: InteractionKind,
-    /// The channel it happens in; `None`: the message's channel, or else the alerts channel.
+    /// The channel it happens in; `None` (a command not moved by `in_channel`): the alerts
+    /// channel.
     channel_id: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
 enum InteractionKind {
+    /// On the message `(channel, message)`.
     Button {
         custom_id: String,
-        message: Option<(u64, u64)>,
+        message: (u64, u64),
     },
     StringSelect {
         custom_id: String,
         values: Vec<String>,
-        message: Option<(u64, u64)>,
+        message: (u64, u64),
     },
     Command {
         name: String,
@@ -259,7 +290,7 @@ impl IncomingInteraction {
             by: by.clone(),
             kind: InteractionKind::Button {
                 custom_id: custom_id.to_owned(),
-                message: Some((channel_id, message_id)),
+                message: (channel_id, message_id),
             },
             channel_id: Some(channel_id),
         }
@@ -278,14 +309,14 @@ impl IncomingInteraction {
             kind: InteractionKind::StringSelect {
                 custom_id: custom_id.to_owned(),
                 values: values.iter().map(|v| (*v).to_owned()).collect(),
-                message: Some((channel_id, message_id)),
+                message: (channel_id, message_id),
             },
             channel_id: Some(channel_id),
         }
     }
 
     /// A slash command `name` with options given as `(name, value)`: a JSON string is a
-    /// string option (type 3), an integer an integer option (type 4), a boolean type 5.
+    /// string option (type 3), an integer type 4, a boolean type 5, another number type 10.
     /// A command the bot registered (`PUT …/commands`) carries its id; an unknown one gets a
     /// fresh id, as a command removed since but still shown by a stale client would.
     pub fn command(by: &FakeUser, name: &str, options: &[(&str, Value)]) -> Self {
@@ -899,7 +930,7 @@ impl FakeDiscord {
             InteractionKind::Button { custom_id, message } => (
                 3,
                 json!({ "custom_id": custom_id, "component_type": 2 }),
-                *message,
+                Some(*message),
             ),
             InteractionKind::StringSelect {
                 custom_id,
@@ -908,7 +939,7 @@ impl FakeDiscord {
             } => (
                 3,
                 json!({ "custom_id": custom_id, "component_type": 3, "values": values }),
-                *message,
+                Some(*message),
             ),
             InteractionKind::Command { name, options } => {
                 let registered = inner

@@ -21,7 +21,8 @@ use flate2::Compression;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::{guild_create, objects, Outgoing, Shared};
+use super::world::guild_create;
+use super::{objects, Outgoing, Shared};
 
 /// Gateway opcodes the fake answers or sends.
 const HEARTBEAT: u64 = 1;

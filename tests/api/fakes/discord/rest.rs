@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::objects::{self, channel_type, intent, snowflake_of};
-use super::{guild_base, Inner, RecordedRequest, Shared, NONCE_WINDOW};
+use super::world::{guild_base, JOINED_AT};
+use super::{Inner, RecordedRequest, Shared, NONCE_WINDOW};
 
 const PREFIX: &str = "/api/v10";
 
@@ -282,7 +283,7 @@ fn route(shared: &Shared, inner: &mut Inner, method: &Method, request: &Recorded
                 &fixture.member,
             ];
             match staff.into_iter().find(|u| id(user) == Some(u.id)) {
-                Some(u) => Answer::ok(objects::member(u, super::JOINED_AT)),
+                Some(u) => Answer::ok(objects::member(u, JOINED_AT)),
                 None => Answer::error(404, "Unknown Member", 10007),
             }
         }
@@ -457,7 +458,7 @@ fn bot_message(shared: &Shared, id: u64, channel: u64, body: &Value) -> Value {
 /// the author's `member` (without its `user`).
 fn guild_message_event(shared: &Shared, mut message: Value) -> Value {
     message["guild_id"] = json!(shared.fixture.guild_id.to_string());
-    let mut member = objects::member(&shared.fixture.bot, super::JOINED_AT);
+    let mut member = objects::member(&shared.fixture.bot, JOINED_AT);
     if let Some(fields) = member.as_object_mut() {
         fields.remove("user");
     }

@@ -2,7 +2,9 @@
 //! real binary for what only a process can show (a `kill -9`, the command line).
 
 mod binary;
+mod discord_fake;
 mod disk;
+mod fakes;
 mod hardening;
 mod helpers;
 mod inbox;

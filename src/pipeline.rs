@@ -19,14 +19,15 @@ use tokio::sync::{Mutex, MutexGuard, Notify};
 
 use crate::classify::{self, Classification, Classifier, Verdict};
 use crate::config::Settings;
+use crate::domain::intake::{self, Abuse, Decision, Ignored, IntakeError, Reading, Rules, Voice};
 use crate::domain::message::{Channel, IncomingMessage, MessageKind, Sender, StoredMessage};
 use crate::domain::outbox::{
-    Attempt, Destination, Job, JobEvent, JobId, JobState, Phase, RetryPolicy, Ticket,
+    Attempt, Destination, Job, JobEvent, JobId, JobState, Phase, Reply, RetryPolicy,
 };
-use crate::domain::sender::{SenderRecord, StrikeOutcome};
+use crate::domain::sender::SenderRecord;
 use crate::domain::sla::SlaPolicy;
 use crate::domain::thread::{
-    AuditEvent, AuditKind, Thread, ThreadId, ThreadState, TicketRef, TicketStatus, Triage,
+    AuditEvent, AuditKind, Thread, ThreadId, ThreadState, TicketStatus, Triage,
 };
 use crate::domain::{Category, Language};
 use crate::metrics::{Gauge, Metrics};
@@ -53,6 +54,15 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("the work stopped before it ended: {0}")]
     Aborted(String),
+}
+
+impl From<IntakeError> for PipelineError {
+    fn from(e: IntakeError) -> PipelineError {
+        match e {
+            IntakeError::Transition(t) => PipelineError::Transition(t),
+            IntakeError::Render(r) => PipelineError::Render(r),
+        }
+    }
 }
 
 impl PipelineError {
@@ -92,6 +102,8 @@ pub struct Delivery {
     pub agent: String,
     pub text: String,
     pub at: DateTime<Utc>,
+    /// An outbox job carries the answer to the citizen on their channel.
+    pub relayed: bool,
 }
 
 pub struct Pipeline {
@@ -107,6 +119,8 @@ pub struct Pipeline {
     alarm: Arc<Alarm>,
     /// Where forwarded messages go besides the built-in queue (none by default).
     destinations: Vec<Destination>,
+    /// The agents' forum on Discord is configured: forwarded threads get a post there.
+    forum: bool,
     retry: RetryPolicy,
     /// Wakes the outbox worker: a job was queued or brought forward.
     outbox: Arc<Notify>,
@@ -139,6 +153,7 @@ impl Pipeline {
         Ok(Pipeline {
             store,
             destinations: settings.forwarders.destinations(),
+            forum: false,
             retry: settings.retry_policy(),
             settings,
             policy,
@@ -248,165 +263,65 @@ impl Pipeline {
         }
 
         let classification = self.classifier.classify(msg.text.as_str());
-        let triage = Triage {
-            category: classification.category,
-            language: classification.language,
-            confidence: classification.confidence,
+        let reading = Reading {
+            triage: Triage {
+                category: classification.category,
+                language: classification.language,
+                confidence: classification.confidence,
+            },
+            abuse: match classification.moderation.verdict {
+                Verdict::Clean => Abuse::Clean,
+                Verdict::Profanity => Abuse::Profanity,
+                Verdict::Insult => Abuse::Insult,
+                Verdict::Threat => Abuse::Threat,
+            },
+            masked: masked_copy(&classification),
+            reasons: staff_safe_reasons(&classification, msg.text.as_str()),
         };
-        let mut record = self.store.sender(&msg.channel, &msg.sender)?;
-        let blocked = record.is_blocked();
+        let record = self.store.sender(&msg.channel, &msg.sender)?;
         let flood_key = format!("{}\u{0}{}", msg.channel, msg.sender);
         let flood = self.flood.check_key(&flood_key).is_err();
-
         let latest = self.store.latest_thread(&msg.channel, &msg.sender)?;
-        let reopen_window = Duration::hours(self.settings.threads.reopen_within_hours);
-        let joinable = latest.filter(|t| {
-            t.state != ThreadState::Resolved
-                || blocked
-                || t.resolved_at
-                    .is_some_and(|r| msg.sent_at <= r + reopen_window)
-        });
-
-        let mut audit = Vec::new();
-        let received =
-            |detail: String| AuditEvent::new(now, AuditKind::Received, "citizen", detail);
-        let (previous, mut thread, opened) = match joinable {
-            Some(t) => (Some(t.clone()), t, false),
-            None => {
-                let mut t = Thread::open(
-                    self.store.next_thread_id(),
-                    msg.channel.clone(),
-                    msg.sender.clone(),
-                    msg.sent_at,
-                    triage,
-                    &self.policy,
-                );
-                t.needs_triage = triage.confidence < self.settings.classifier.min_confidence;
-                (None, t, true)
-            }
-        };
-        let was_awaiting = thread.state.awaits_answer() && !opened;
-        let was_forwarded = thread.forwarded_at.is_some() && !opened;
-        let mut jobs = Vec::new();
-        audit.push(received(format!(
-            "{} {:.2} {}",
-            triage.category, triage.confidence, triage.language
-        )));
-
-        let mut citizen_message = StoredMessage {
-            kind: MessageKind::Citizen,
-            author: "citizen".into(),
-            at: msg.sent_at,
-            text: msg.text.as_str().to_owned(),
-            masked: None,
-            platform_id: msg.platform_id.as_ref().map(|p| p.to_string()),
-            ignored: false,
-        };
-        let mut outcome_ack = None;
-        let mut warning = None;
-        let mut messages = Vec::new();
-        let mut sender_changed = false;
-
-        if blocked || flood {
-            // Stored, so that nothing is lost and the trace is complete, but not acted on.
-            citizen_message.ignored = true;
-            citizen_message.masked = masked_copy(&classification);
-            let (kind, detail, counter) = if blocked {
-                (
-                    AuditKind::Blocked,
-                    "blocked sender: no reply",
-                    &self.metrics.blocked_messages,
-                )
-            } else {
-                (AuditKind::Flood, "flood: no reply", &self.metrics.floods)
+        // Decided in a block: the rules borrow a closure that must not live across the commit.
+        let d = {
+            let open311_takes = |category| {
+                self.settings
+                    .forwarders
+                    .open311()
+                    .is_some_and(|o| o.service_codes.get(category).is_some())
             };
-            audit.push(AuditEvent::new(now, kind, "guichet", detail));
-            Metrics::inc(counter);
-            if opened {
-                // A thread that nobody will answer must not run a clock towards "overdue".
-                audit.push(thread.resolve(now, "guichet")?);
-            } else {
-                thread.last_message_at = thread.last_message_at.max(msg.sent_at);
-            }
-            messages.push(citizen_message);
-        } else {
-            if opened {
-                audit.push(guichet_event(
-                    now,
-                    AuditKind::Classified,
-                    staff_safe_reasons(&classification, msg.text.as_str()),
-                ));
-                if thread.needs_triage {
-                    audit.push(guichet_event(
-                        now,
-                        AuditKind::NeedsTriage,
-                        format!("confidence {:.2}", triage.confidence),
-                    ));
-                }
-            } else {
-                if let Some(e) = thread.citizen_writes(msg.sent_at, &self.policy) {
-                    audit.push(e);
-                }
-                if let Some(e) = thread.raise(triage, &self.policy, now) {
-                    audit.push(e);
-                }
-            }
-
-            // Moderation: the original stays in the store, agents see the masked copy.
-            citizen_message.masked = masked_copy(&classification);
-            warning = self.moderate(
-                &mut thread,
-                &mut record,
-                classification.moderation.verdict,
+            let m = &self.settings.moderation;
+            let rules = Rules {
+                policy: &self.policy,
+                reopen_within: Duration::hours(self.settings.threads.reopen_within_hours),
+                min_confidence: self.settings.classifier.min_confidence,
+                strike_period: Duration::days(m.strike_period_days),
+                strikes_to_block: m.strikes_to_block,
+                destinations: &self.destinations,
+                open311_takes: &open311_takes,
+                forum: self.forum,
+            };
+            intake::decide(
+                &msg,
+                &reading,
+                latest,
+                record,
+                flood,
+                || self.store.next_thread_id(),
+                &rules,
+                self,
                 now,
-                &mut audit,
-            )?;
-            sender_changed = matches!(
-                classification.moderation.verdict,
-                Verdict::Insult | Verdict::Threat
-            );
-            messages.push(citizen_message);
+            )?
+        };
+        self.count(&d);
 
-            if opened {
-                let ack = self.acknowledge(&mut thread, &msg, now, &mut audit)?;
-                messages.push(ack.clone());
-                outcome_ack = Some(ack.text);
-            }
-            if let Some(w) = &warning {
-                messages.push(from_guichet(MessageKind::Warning, w.clone(), now));
-            }
-
-            // Forward what needs a person: complaints and urgent requests always, info when
-            // no FAQ answered it, and any thread the citizen writes back on.
-            let needs_forward = if opened {
-                thread.state != ThreadState::Answered
-            } else {
-                !was_awaiting || thread.forwarded_at.is_none()
-            };
-            if needs_forward && thread.state != ThreadState::Resolved {
-                audit.push(thread.forward(now)?);
-                Metrics::inc(&self.metrics.forwarded);
-            }
-            // Customer-service systems get the message too; a later message on a thread
-            // already in their hands follows it there.
-            if (needs_forward || was_forwarded) && thread.state != ThreadState::Resolved {
-                let seq = thread.message_count;
-                jobs = self.queue_jobs(&mut thread, &messages[0], seq, !needs_forward, now);
-                for job in &jobs {
-                    audit.push(guichet_event(now, AuditKind::Queued, job.id.to_string()));
-                }
-            }
-        }
-
-        let mut write = ThreadWrite::new(previous, thread);
-        write.messages = messages;
-        write.audit = audit;
+        let mut write = ThreadWrite::new(d.previous, d.thread);
+        write.messages = d.messages;
+        write.audit = d.audit;
         write.dedupe = msg.platform_id.clone();
-        if sender_changed {
-            write.sender = Some(record);
-        }
-        let queued = !jobs.is_empty();
-        write.jobs = jobs;
+        write.sender = d.sender;
+        let queued = !d.jobs.is_empty();
+        write.jobs = d.jobs;
         let thread = self.store.commit(write).await?;
         self.metrics.received(thread.category);
         self.schedule(&thread);
@@ -418,168 +333,34 @@ impl Pipeline {
             thread_id: thread.id,
             category: thread.category,
             language: thread.language,
-            acknowledgment: outcome_ack,
-            warning,
+            acknowledgment: d.acknowledgment,
+            warning: d.warning,
             forwarded: thread.forwarded_at.is_some() && thread.state != ThreadState::Resolved,
             due_at: thread.clock.due_at,
             duplicate: false,
         })
     }
 
-    /// Applies the moderation verdict to the thread and the sender's record: profanity is only
-    /// noted; an insult or a threat marks the thread abusive and gives a strike (the first
-    /// one in the period earns the warning returned here, the last one blocks); a threat also
-    /// flags the thread for the coordinator at once, whatever its category.
-    fn moderate(
-        &self,
-        thread: &mut Thread,
-        record: &mut SenderRecord,
-        verdict: Verdict,
-        now: DateTime<Utc>,
-        audit: &mut Vec<AuditEvent>,
-    ) -> Result<Option<String>, PipelineError> {
-        let what = match verdict {
-            Verdict::Clean => return Ok(None),
-            Verdict::Profanity => {
-                audit.push(guichet_event(now, AuditKind::Moderated, "profanity masked"));
-                return Ok(None);
-            }
-            Verdict::Insult => "insult",
-            Verdict::Threat => "threat",
-        };
-        thread.abusive = true;
-        audit.push(guichet_event(
-            now,
-            AuditKind::Moderated,
-            format!("{what} masked, strike recorded"),
-        ));
-        if verdict == Verdict::Threat {
-            thread.needs_triage = true;
-            audit.push(guichet_event(
-                now,
-                AuditKind::NeedsTriage,
-                "threat of violence: coordinator alerted",
-            ));
+    /// The metrics of what a message did.
+    fn count(&self, d: &Decision) {
+        let m = &self.metrics;
+        match d.ignored {
+            Some(Ignored::Blocked) => Metrics::inc(&m.blocked_messages),
+            Some(Ignored::Flood) => Metrics::inc(&m.floods),
+            None => {}
         }
-        let m = &self.settings.moderation;
-        let period = Duration::days(m.strike_period_days);
-        match record.strike(now, period, m.strikes_to_block) {
-            StrikeOutcome::Warned => {
-                let reference = thread.id.to_string();
-                let ctx = self.context(&reference, thread.clock.due_at, now);
-                let text = self
-                    .responses
-                    .warning(thread.language, &ctx)
-                    .map_err(|e| PipelineError::Render(e.to_string()))?;
-                audit.push(guichet_event(now, AuditKind::Warned, ""));
-                Metrics::inc(&self.metrics.warnings);
-                Ok(Some(text))
-            }
-            StrikeOutcome::Recorded => Ok(None),
-            StrikeOutcome::Blocked => {
-                audit.push(guichet_event(
-                    now,
-                    AuditKind::Blocked,
-                    format!("{} strikes", m.strikes_to_block),
-                ));
-                Ok(None)
-            }
+        if d.acknowledgment.is_some() {
+            Metrics::inc(&m.acknowledgments);
         }
-    }
-
-    /// The outbox jobs for a forwarded message, one per configured destination, with the
-    /// thread's tickets updated. Open311 gets one service request per thread at a time (it
-    /// has no way to add to a request), and only for categories mapped to a service code.
-    fn queue_jobs(
-        &self,
-        thread: &mut Thread,
-        message: &StoredMessage,
-        seq: u32,
-        follow_up: bool,
-        now: DateTime<Utc>,
-    ) -> Vec<Job> {
-        let mut jobs = Vec::new();
-        for &destination in &self.destinations {
-            if destination == Destination::Open311 {
-                let mapped = self
-                    .settings
-                    .forwarders
-                    .open311()
-                    .is_some_and(|o| o.service_codes.get(thread.category).is_some());
-                if !mapped || thread.has_open_ticket(Destination::Open311) {
-                    continue;
-                }
-            }
-            let ticket = Ticket {
-                thread_id: thread.id,
-                seq,
-                category: thread.category,
-                confidence: thread.confidence,
-                language: thread.language,
-                text: message
-                    .masked
-                    .clone()
-                    .unwrap_or_else(|| message.text.clone()),
-                masked: message.masked.is_some(),
-                channel: thread.channel.to_string(),
-                sender: thread.sender.to_string(),
-                sent_at: message.at,
-                due_at: thread.clock.due_at,
-                needs_triage: thread.needs_triage,
-                abusive: thread.abusive,
-                follow_up,
-            };
-            let job = Job::new(destination, ticket, now);
-            thread.tickets.push(TicketRef {
-                destination,
-                job: job.id.clone(),
-                status: TicketStatus::Queued,
-                ticket_id: None,
-                updated_at: now,
-            });
-            jobs.push(job);
+        if d.faq {
+            Metrics::inc(&m.faq_answers);
         }
-        jobs
-    }
-
-    /// Writes the acknowledgment of a new thread; an info request that matches a FAQ entry
-    /// gets that answer in it, which answers the thread (its clock stops, met).
-    fn acknowledge(
-        &self,
-        thread: &mut Thread,
-        msg: &IncomingMessage,
-        now: DateTime<Utc>,
-        audit: &mut Vec<AuditEvent>,
-    ) -> Result<StoredMessage, PipelineError> {
-        let reference = thread.id.to_string();
-        let ctx = self.context(&reference, thread.clock.due_at, now);
-        let render = |e: crate::responses::ResponsesError| PipelineError::Render(e.to_string());
-        let faq = if thread.category == Category::Info {
-            let normalized = classify::normalize(msg.text.as_str());
-            self.responses
-                .faq(thread.language, &normalized, &ctx)
-                .map_err(render)?
-        } else {
-            None
-        };
-        let text = self
-            .responses
-            .acknowledgment(
-                thread.language,
-                thread.category,
-                &ctx,
-                faq.as_ref().map(|f| f.answer.as_str()),
-            )
-            .map_err(render)?;
-        audit.push(thread.acknowledge(now)?);
-        Metrics::inc(&self.metrics.acknowledgments);
-        if let Some(f) = faq {
-            audit.push(guichet_event(now, AuditKind::FaqAnswered, f.id.clone()));
-            audit.push(thread.answer(now, "guichet")?);
-            thread.faq = Some(f.id);
-            Metrics::inc(&self.metrics.faq_answers);
+        if d.warning.is_some() {
+            Metrics::inc(&m.warnings);
         }
-        Ok(from_guichet(MessageKind::Acknowledgment, text, now))
+        if d.forwarded {
+            Metrics::inc(&m.forwarded);
+        }
     }
 
     /// Runs a staff action on a thread under its sender's lock, writes and flushes it.
@@ -632,7 +413,7 @@ impl Pipeline {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<(Thread, Delivery), PipelineError> {
-        let (thread, ()) = self
+        let (thread, relayed) = self
             .act(id, |t| {
                 let event = t.answer(now, agent)?;
                 let message = StoredMessage {
@@ -644,15 +425,48 @@ impl Pipeline {
                     platform_id: None,
                     ignored: false,
                 };
-                let step = Step {
+                let mut step = Step {
                     audit: vec![event],
                     messages: vec![message],
                     jobs: Vec::new(),
                 };
-                Ok((step, ()))
+                // Relayed to the citizen on their channel through the outbox (on the web only
+                // when the site has a callback to receive it).
+                let to = Destination::citizen(t.channel.as_str()).filter(|d| {
+                    *d != Destination::Web
+                        || !self.settings.channels.web.callback_url.trim().is_empty()
+                });
+                if let Some(to) = to {
+                    let job = Job::reply(
+                        to,
+                        Reply {
+                            thread_id: t.id,
+                            seq: t.message_count,
+                            kind: MessageKind::Agent,
+                            channel: t.channel.to_string(),
+                            recipient: t.sender.to_string(),
+                            text: text.to_owned(),
+                            language: t.language,
+                            agent: Some(agent.to_owned()),
+                            last_citizen_at: t.last_message_at,
+                            at: now,
+                            post: None,
+                            post_id: None,
+                        },
+                        now,
+                    );
+                    step.audit
+                        .push(guichet_event(now, AuditKind::Queued, job.id.to_string()));
+                    step.jobs.push(job);
+                }
+                let relayed = !step.jobs.is_empty();
+                Ok((step, relayed))
             })
             .await?;
         Metrics::inc(&self.metrics.agent_replies);
+        if relayed {
+            self.outbox.notify_one();
+        }
         let delivery = Delivery {
             thread_id: thread.id,
             channel: thread.channel.clone(),
@@ -660,6 +474,7 @@ impl Pipeline {
             agent: agent.to_owned(),
             text: text.to_owned(),
             at: now,
+            relayed,
         };
         Ok((thread, delivery))
     }
@@ -992,6 +807,46 @@ impl Pipeline {
     }
 }
 
+/// guichet's texts, rendered from the city's templates.
+impl Voice for Pipeline {
+    /// An info request that matches a FAQ entry gets that answer in its acknowledgment.
+    fn acknowledgment(
+        &self,
+        thread: &Thread,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Option<String>), String> {
+        let reference = thread.id.to_string();
+        let ctx = self.context(&reference, thread.clock.due_at, now);
+        let faq = if thread.category == Category::Info {
+            let normalized = classify::normalize(text);
+            self.responses
+                .faq(thread.language, &normalized, &ctx)
+                .map_err(|e| e.to_string())?
+        } else {
+            None
+        };
+        let text = self
+            .responses
+            .acknowledgment(
+                thread.language,
+                thread.category,
+                &ctx,
+                faq.as_ref().map(|f| f.answer.as_str()),
+            )
+            .map_err(|e| e.to_string())?;
+        Ok((text, faq.map(|f| f.id)))
+    }
+
+    fn warning(&self, thread: &Thread, now: DateTime<Utc>) -> Result<String, String> {
+        let reference = thread.id.to_string();
+        let ctx = self.context(&reference, thread.clock.due_at, now);
+        self.responses
+            .warning(thread.language, &ctx)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Runs `work` in a task of its own and waits for it: dropping the wait does not stop the
 /// work (see [`Pipeline::receive`]).
 async fn detached<T: Send + 'static>(
@@ -1013,19 +868,6 @@ fn short(s: &str) -> String {
 /// An audit event of guichet's own doing.
 fn guichet_event(now: DateTime<Utc>, kind: AuditKind, detail: impl Into<String>) -> AuditEvent {
     AuditEvent::new(now, kind, "guichet", detail)
-}
-
-/// A message guichet sends the citizen (acknowledgment, warning), kept on the thread.
-fn from_guichet(kind: MessageKind, text: String, now: DateTime<Utc>) -> StoredMessage {
-    StoredMessage {
-        kind,
-        author: "guichet".into(),
-        at: now,
-        text,
-        masked: None,
-        platform_id: None,
-        ignored: false,
-    }
 }
 
 impl Outcome {

@@ -422,18 +422,7 @@ async fn reply(
         .pipeline
         .reply(id, agent, text.as_str(), Utc::now())
         .await?;
-    let url = state
-        .pipeline
-        .settings()
-        .channels
-        .web
-        .callback_url
-        .trim()
-        .to_owned();
-    let relayed = delivery.channel.as_str() == "web" && !url.is_empty();
-    if relayed {
-        tokio::spawn(web::deliver(state.client.clone(), url, delivery));
-    }
+    let relayed = delivery.relayed;
     let summary = crate::staff::Summary::of(&thread, Utc::now());
     Ok(Json(json!({ "thread": summary, "relayed": relayed })).into_response())
 }

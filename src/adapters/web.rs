@@ -1,5 +1,5 @@
-//! The generic web channel: who a web citizen is, and agents' answers POSTed to a callback
-//! URL, the way Rasa's callback channel does it.
+//! The generic web channel: who a web citizen is. (Agents' answers reach the site's callback
+//! through the outbox: see `forwarders::callback`.)
 //!
 //! A web citizen's identity is vouched for, never merely claimed (except on a loopback
 //! development listener, `identity = "claimed"`): either the city's site signs the sender id
@@ -7,13 +7,10 @@
 //! an opaque sender token on the citizen's first message, which their browser sends back.
 //! Tokens carry their own MAC under a key kept in the store, so checking one reads nothing.
 
-use std::time::Duration;
-
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::config::{Secret, WebIdentity};
-use crate::pipeline::Delivery;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -129,26 +126,6 @@ impl Identities {
         mac.update(b"guichet web sender token\0");
         mac
     }
-}
-
-/// Posts `delivery` as JSON to `url`, retrying a few times with backoff. Failures are
-/// logged, never raised: the answer is already kept on the thread.
-pub async fn deliver(client: reqwest::Client, url: String, delivery: Delivery) {
-    let mut wait = Duration::from_millis(200);
-    for attempt in 1..=4 {
-        match client.post(&url).json(&delivery).send().await {
-            Ok(r) if r.status().is_success() => return,
-            Ok(r) => {
-                tracing::warn!(thread = %delivery.thread_id, status = %r.status(), attempt, "web callback refused the answer")
-            }
-            Err(e) => {
-                tracing::warn!(thread = %delivery.thread_id, error = %e, attempt, "web callback unreachable")
-            }
-        }
-        tokio::time::sleep(wait).await;
-        wait *= 4;
-    }
-    tracing::error!(thread = %delivery.thread_id, "the answer could not be delivered to the web callback");
 }
 
 #[cfg(test)]

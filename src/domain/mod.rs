@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod category;
+pub mod intake;
 pub mod message;
 pub mod outbox;
 pub mod sender;

@@ -1,9 +1,10 @@
-//! The outbox's jobs: a ticket to deliver to one destination, its retry schedule, and what
-//! each delivery attempt does to it.
+//! The outbox's jobs: everything guichet sends — a ticket for customer service, or a word for
+//! a citizen on their channel — bound for one destination, its retry schedule, and what each
+//! delivery attempt does to it.
 //!
-//! A job is created in the same write as the citizen's message that caused it and carries a
-//! snapshot of the ticket, so that every attempt sends the same thing under the same
-//! idempotency key. Pure: attempts, backoff and death take `now` and the jitter as
+//! A job is created in the same write as its cause (the citizen's message, the agent's
+//! answer) and carries a snapshot of what it sends, so that every attempt sends the same
+//! thing under the same idempotency key. Pure: attempts, backoff and death take `now` and the jitter as
 //! parameters; the outbox worker does the I/O.
 //!
 //! ```text
@@ -18,10 +19,11 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::message::MessageKind;
 use super::thread::ThreadId;
 use super::{Category, Language};
 
-/// Where a ticket goes.
+/// Where a job goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Destination {
@@ -29,16 +31,50 @@ pub enum Destination {
     Webhook,
     /// A 311 system speaking Open311 GeoReport v2.
     Open311,
+    /// A web citizen, through the site's callback URL.
+    Web,
+    /// A Discord citizen, in their direct messages.
+    Discord,
+    /// A Messenger citizen, through the page's Send API.
+    Messenger,
+    /// The agents' side on Discord: the thread's post in the staff forum.
+    Forum,
 }
 
 impl Destination {
-    pub const ALL: [Destination; 2] = [Destination::Webhook, Destination::Open311];
+    pub const ALL: [Destination; 6] = [
+        Destination::Webhook,
+        Destination::Open311,
+        Destination::Web,
+        Destination::Discord,
+        Destination::Messenger,
+        Destination::Forum,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Destination::Webhook => "webhook",
             Destination::Open311 => "open311",
+            Destination::Web => "web",
+            Destination::Discord => "discord",
+            Destination::Messenger => "messenger",
+            Destination::Forum => "forum",
         }
+    }
+
+    /// Where a citizen of `channel` is answered, for the channels guichet can write to.
+    pub fn citizen(channel: &str) -> Option<Destination> {
+        match channel {
+            "web" => Some(Destination::Web),
+            "discord" => Some(Destination::Discord),
+            "messenger" => Some(Destination::Messenger),
+            _ => None,
+        }
+    }
+
+    /// Customer-service systems, which take tickets; the others take replies.
+    pub fn takes_tickets(self) -> bool {
+        matches!(self, Destination::Webhook | Destination::Open311)
     }
 }
 
@@ -126,6 +162,71 @@ pub struct Ticket {
     pub abusive: bool,
     /// A later message on a thread already in customer service's hands.
     pub follow_up: bool,
+}
+
+/// A word for a citizen (or a post for the agents), as it will be sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub thread_id: ThreadId,
+    /// The sequence number of the message it sends, on the thread.
+    pub seq: u32,
+    /// acknowledgment, warning, agent (or citizen, for a message relayed to the agents).
+    pub kind: MessageKind,
+    pub channel: String,
+    /// The citizen's id on their channel.
+    pub recipient: String,
+    pub text: String,
+    pub language: Language,
+    /// The agent who answered, for an agent's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// When the citizen last wrote: platforms limit how long after it a page may answer.
+    pub last_citizen_at: DateTime<Utc>,
+    /// When the message was written (the agent's answer, guichet's acknowledgment).
+    pub at: DateTime<Utc>,
+    /// For the agents' forum: what the post shows besides the text (the first message of a
+    /// forwarded thread opens the post; later ones are appended to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<PostInfo>,
+    /// The thread's post in the agents' forum, when known when the job was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<String>,
+}
+
+/// The triage shown on the agents' forum post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostInfo {
+    pub category: Category,
+    pub confidence: f32,
+    /// The classifier's reasons, as staff may read them.
+    pub reasons: String,
+    pub due_at: DateTime<Utc>,
+    pub needs_triage: bool,
+    pub abusive: bool,
+}
+
+/// What a job sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Payload {
+    Ticket(Ticket),
+    Reply(Reply),
+}
+
+impl Payload {
+    pub fn thread_id(&self) -> ThreadId {
+        match self {
+            Payload::Ticket(t) => t.thread_id,
+            Payload::Reply(r) => r.thread_id,
+        }
+    }
+
+    fn seq(&self) -> u32 {
+        match self {
+            Payload::Ticket(t) => t.seq,
+            Payload::Reply(r) => r.seq,
+        }
+    }
 }
 
 /// Where a job stands.
@@ -305,7 +406,9 @@ impl RetryPolicy {
 pub struct Job {
     pub id: JobId,
     pub destination: Destination,
-    pub ticket: Ticket,
+    /// Stored as `ticket` by the first versions, which only forwarded tickets.
+    #[serde(alias = "ticket")]
+    pub payload: Payload,
     pub state: JobState,
     pub phase: Phase,
     pub created_at: DateTime<Utc>,
@@ -356,12 +459,21 @@ pub enum JobEvent {
 }
 
 impl Job {
-    /// A new job, due at once.
+    /// A new job for a ticket, due at once.
     pub fn new(destination: Destination, ticket: Ticket, now: DateTime<Utc>) -> Job {
+        Job::sending(destination, Payload::Ticket(ticket), now)
+    }
+
+    /// A new job for a reply, due at once.
+    pub fn reply(destination: Destination, reply: Reply, now: DateTime<Utc>) -> Job {
+        Job::sending(destination, Payload::Reply(reply), now)
+    }
+
+    fn sending(destination: Destination, payload: Payload, now: DateTime<Utc>) -> Job {
         Job {
-            id: JobId::new(ticket.thread_id, ticket.seq, destination),
+            id: JobId::new(payload.thread_id(), payload.seq(), destination),
             destination,
-            ticket,
+            payload,
             state: JobState::Pending,
             phase: Phase::Deliver,
             created_at: now,
@@ -376,7 +488,23 @@ impl Job {
     }
 
     pub fn thread_id(&self) -> ThreadId {
-        self.ticket.thread_id
+        self.payload.thread_id()
+    }
+
+    /// The ticket, for a job bound for a customer-service system.
+    pub fn ticket(&self) -> Option<&Ticket> {
+        match &self.payload {
+            Payload::Ticket(t) => Some(t),
+            Payload::Reply(_) => None,
+        }
+    }
+
+    /// The reply, for a job bound for a citizen (or the agents' forum).
+    pub fn reply_payload(&self) -> Option<&Reply> {
+        match &self.payload {
+            Payload::Reply(r) => Some(r),
+            Payload::Ticket(_) => None,
+        }
     }
 
     /// Applies the result of an attempt made at `now`. `jitter` in [0, 1] spreads retries.

@@ -1,15 +1,21 @@
-//! Forwarders: the HTTP clients that hand tickets to customer-service systems — a signed
-//! webhook, and Open311 GeoReport v2.
+//! Forwarders: the senders of outbox jobs — the HTTP clients that hand tickets to
+//! customer-service systems (a signed webhook, Open311 GeoReport v2), the web channel's
+//! callback, and the platforms' couriers that their adapters register (Discord, Messenger).
 //!
 //! A forwarder makes one attempt for one job and reports what happened as an
 //! [`Attempt`]; it never retries, never reads the store and never decides a job's fate (the
 //! pure [`Job::apply`](crate::domain::outbox::Job::apply) does). Each destination has its own
 //! rate limit; every request has the configured timeout.
 
+pub mod callback;
 pub mod open311;
 pub mod webhook;
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -19,11 +25,25 @@ use reqwest::{Response, StatusCode};
 use crate::config::Settings;
 use crate::domain::outbox::{Attempt, DeliveryError, Destination, Job, RemoteError};
 
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// A boxed future, for couriers behind `dyn`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A platform's sender of jobs, provided by its adapter: one attempt per call, its outcome
+/// as an [`Attempt`] (rate limits and `retry_after` reported in the error, never slept on).
+pub trait Courier: Send + Sync {
+    fn attempt<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Attempt>;
+}
+
 /// The configured forwarders, with their rate limiters and one shared HTTP client.
 pub struct Forwarders {
     client: reqwest::Client,
     webhook: Option<(webhook::Webhook, DefaultDirectRateLimiter)>,
     open311: Option<(open311::Open311, DefaultDirectRateLimiter)>,
+    callback: Option<callback::Callback>,
+    /// Registered by the platforms' adapters once they start.
+    couriers: RwLock<HashMap<Destination, Arc<dyn Courier>>>,
 }
 
 fn limiter(per_second: u32) -> DefaultDirectRateLimiter {
@@ -54,11 +74,24 @@ impl Forwarders {
             Some(o) => Some((open311::Open311::new(o)?, limiter(o.rate_per_second))),
             None => None,
         };
+        let callback = match settings.channels.web.callback_url.trim() {
+            "" => None,
+            url => Some(callback::Callback::new(url)?),
+        };
         Ok(Forwarders {
             client,
             webhook,
             open311,
+            callback,
+            couriers: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// Delivers `destination`'s jobs through `courier` from now on.
+    pub fn register(&self, destination: Destination, courier: Arc<dyn Courier>) {
+        if let Ok(mut couriers) = self.couriers.write() {
+            couriers.insert(destination, courier);
+        }
     }
 
     /// One attempt for `job`, after waiting for the destination's rate limit.
@@ -78,6 +111,28 @@ impl Forwarders {
                 }
                 None => not_configured(job.destination),
             },
+            Destination::Web => match &self.callback {
+                Some(c) => c.attempt(&self.client, job).await,
+                None => not_configured(job.destination),
+            },
+            Destination::Discord | Destination::Messenger | Destination::Forum => {
+                let courier = self
+                    .couriers
+                    .read()
+                    .ok()
+                    .and_then(|c| c.get(&job.destination).cloned());
+                match courier {
+                    Some(c) => c.attempt(job).await,
+                    // The adapter has not connected yet (or lost its configuration): wait.
+                    None => Attempt::Failed(DeliveryError {
+                        retry_after_secs: Some(5),
+                        ..DeliveryError::transient(format!(
+                            "the {} channel is not connected",
+                            job.destination
+                        ))
+                    }),
+                }
+            }
         }
     }
 }

@@ -69,7 +69,9 @@ impl Open311 {
     /// # Errors
     /// The ticket's category has no service code.
     pub fn form(&self, job: &Job) -> Result<Vec<(&'static str, String)>, DeliveryError> {
-        let t = &job.ticket;
+        let t = job
+            .ticket()
+            .ok_or_else(|| DeliveryError::permanent("an Open311 job carries no ticket"))?;
         let code = self.service_codes.get(t.category).ok_or_else(|| {
             DeliveryError::permanent(format!(
                 "forwarders.open311.service_codes has no code for {}",

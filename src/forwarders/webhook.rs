@@ -15,7 +15,7 @@ use crate::domain::thread::ThreadId;
 use crate::domain::{Category, Language};
 
 pub const SIGNATURE_HEADER: &str = "X-Guichet-Signature";
-pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+pub use super::IDEMPOTENCY_HEADER;
 
 pub struct Webhook {
     url: reqwest::Url,
@@ -78,7 +78,9 @@ impl Webhook {
 
     /// The exact bytes sent for `job`: the same on every attempt.
     pub fn body(&self, job: &Job) -> Vec<u8> {
-        let t = &job.ticket;
+        let Some(t) = job.ticket() else {
+            return Vec::new();
+        };
         let thread = format!("{}/api/threads/{}", self.staff_url, t.thread_id);
         let body = Body {
             idempotency_key: job.id.as_str(),

@@ -49,7 +49,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut settings = default_settings();
     settings.store.path = dir.path().join("store");
-    settings.responses.dir = manifest().join("responses");
+    settings.responses.dir = Some(manifest().join("responses"));
     settings.staff.token = Secret::new(TOKEN);
     // Every test client writes from 127.0.0.1: the per-address flood limit has its own test.
     settings.flood.per_address_burst = 1_000_000;

@@ -229,6 +229,42 @@ async fn health_prints_one_line_when_healthy_and_a_sentence_when_nothing_answers
     );
 }
 
+#[tokio::test]
+async fn health_gives_the_reason_of_an_unhealthy_server_and_fails() {
+    // A server that answers every request as an unhealthy guichet does.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/healthz", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = r#"{"status":"unhealthy","reason":"the disk is full","store_id":"abc"}"#;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let response = format!(
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        guichet(dir.path())
+            .args(["health", "--url", &url])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("unhealthy: the disk is full") && said.contains("503"),
+        "{said}"
+    );
+}
+
 #[test]
 fn show_writes_no_raw_escape_sequence_a_citizen_typed() {
     let dir = tempfile::tempdir().unwrap();

@@ -111,7 +111,8 @@ enum Command {
     },
     /// Validate the configuration and every response template.
     Check,
-    /// Exit 0 when a running guichet answers its health check (for container health checks).
+    /// Print "healthy: URL" and exit 0 when a running guichet answers its health check;
+    /// otherwise its reason and a non-zero exit (for container health checks).
     Health {
         /// The health check's URL (default: the address recorded by the store's running
         /// serve, else http.listen).

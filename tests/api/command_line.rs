@@ -181,6 +181,33 @@ async fn staff_commands_refuse_a_server_of_another_store_or_one_that_does_not_an
     drop(our_server);
 }
 
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = guichet(dir.path())
+        .env("RUST_LOG", "info")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("guichet listening on");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = lines.join("\n");
+    assert!(logged.contains("INFO"), "{logged}");
+    assert!(!logged.contains('\x1b'), "{logged:?}");
+}
+
 #[tokio::test]
 async fn a_second_serve_on_the_same_store_says_so_once() {
     let dir = tempfile::tempdir().unwrap();

@@ -120,8 +120,9 @@ async fn serve_records_its_address_and_sigterm_stops_it_with_exit_0_removing_the
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains(&id), "{}", stdout(&out));
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &served.child.id().to_string()])
+    // The shell's own `kill`: no procps needed.
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", served.child.id())])
         .status()
         .unwrap();
     assert!(kill.success());

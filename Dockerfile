@@ -1,10 +1,13 @@
 # guichet: multi-stage build, non-root runtime, the store on a volume.
 FROM rust:1-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY benches ./benches
 COPY data ./data
+# Compiled into the binary: the shipped configuration and the response templates.
+COPY config ./config
+COPY responses ./responses
 RUN cargo build --release --locked --bin guichet
 
 FROM debian:bookworm-slim
@@ -14,8 +17,8 @@ RUN apt-get update \
  && useradd --system --uid 10001 --home-dir /app guichet
 WORKDIR /app
 COPY --from=build /src/target/release/guichet /usr/local/bin/guichet
-COPY config ./config
-COPY responses ./responses
+# No config/ nor responses/ here: the binary carries them. Mount a configuration and pass
+# GUICHET_CONFIG (and responses.dir for a city's own templates) to replace them.
 RUN mkdir -p /data && chown guichet /data
 USER guichet
 VOLUME ["/data"]

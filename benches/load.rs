@@ -176,7 +176,7 @@ async fn in_process_guichet(
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut settings = guichet::config::Settings::load(&root.join("config/default.toml"))?;
     settings.store.path = store.to_path_buf();
-    settings.responses.dir = root.join("responses");
+    settings.responses.dir = Some(root.join("responses"));
     // The load comes from one address: measure the pipeline, not the per-address limit.
     settings.flood.per_address_burst = u32::MAX;
     let pipeline = guichet::server::build(settings)?;

@@ -3,9 +3,15 @@
 //!
 //! The staff commands read the store directly; while `guichet serve` holds the store (sled
 //! allows one process), they ask the running server's staff API instead, with the same
-//! configuration and token. Errors end the command with one sentence and a non-zero exit.
+//! configuration and token, at the address that server recorded in the store's directory
+//! (see [`crate::address_file`]) and only after its `/healthz` has shown the same store. Errors
+//! end the command with one sentence and a non-zero exit.
+//!
+//! What a citizen wrote reaches the coordinator's terminal: human output escapes control
+//! characters (see [`printable`]); JSON output is escaped by serde.
 
-use std::io::{BufRead, Write};
+use std::borrow::Cow;
+use std::io::{BufRead, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,13 +21,14 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+use crate::address_file::{self, AddressFile};
 use crate::classify::{self, Classifier};
-use crate::config::{Settings, DEFAULT_CONFIG};
+use crate::config::{ConfigSource, Settings};
 use crate::domain::message::{Channel, Sender};
 use crate::domain::outbox::JobId;
 use crate::domain::thread::ThreadId;
 use crate::pipeline::Pipeline;
-use crate::responses::Responses;
+use crate::responses::{Origin, Responses};
 use crate::server;
 use crate::staff::{Detail, Filter, OutboxEntry, OutboxFilter, Summary};
 use crate::store::StoreError;
@@ -33,9 +40,10 @@ use crate::store::StoreError;
     about = "Triage of the private messages citizens send to their city's page"
 )]
 pub struct Cli {
-    /// The configuration file.
-    #[arg(long, global = true, default_value = DEFAULT_CONFIG, value_name = "PATH")]
-    config: PathBuf,
+    /// The configuration file (default: the shipped configuration, compiled in; its readable
+    /// copy is config/default.toml).
+    #[arg(long, global = true, env = "GUICHET_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
     /// The store's directory (overrides store.path).
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -103,10 +111,13 @@ enum Command {
     },
     /// Validate the configuration and every response template.
     Check,
-    /// Exit 0 when a running guichet answers its health check (for container health checks).
+    /// Print "healthy: URL" and exit 0 when a running guichet answers its health check;
+    /// otherwise its reason and a non-zero exit (for container health checks).
     Health {
-        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
-        url: String,
+        /// The health check's URL (default: the address recorded by the store's running
+        /// serve, else http.listen).
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -133,6 +144,7 @@ pub fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -147,36 +159,49 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", sentence(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// The error and its causes as one line, each cause said once: many errors repeat their
+/// source's text in their own.
+fn sentence(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    printable(&text, false).into_owned()
+}
+
+/// The innermost cause, the one that says what happened ("Connection refused").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let settings = || server::settings(&cli.config, cli.data_dir.as_deref());
+    let config = ConfigSource::new(cli.config.clone());
+    let settings = || server::settings(&config, cli.data_dir.as_deref());
     match cli.command {
         Command::Serve { listen } => serve(settings()?, listen).await,
         Command::Classify => classify_stdin(),
         Command::Eval { file, json } => eval(&file, json),
-        Command::Check => check(&cli.config, cli.data_dir.as_deref()),
-        Command::Health { url } => {
-            let client = reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(3))
-                .build()?;
-            let status = client
-                .get(&url)
-                .send()
-                .await
-                .with_context(|| format!("{url} did not answer"))?
-                .status();
-            if !status.is_success() {
-                bail!("{url} answered {status}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Check => check(settings()?, &config),
+        Command::Health { url } => health(url, settings).await,
         Command::Overdue { json, at_risk } => {
-            let staff = Staff::connect(settings()?)?;
+            let staff = Staff::connect(settings()?).await?;
             let mut threads = staff.list(Filter::Overdue).await?;
             if at_risk {
                 threads.extend(staff.list(Filter::AtRisk).await?);
@@ -185,19 +210,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Threads { state, json } => {
             let filter: Filter = state.parse().map_err(|e: String| anyhow!(e))?;
-            let staff = Staff::connect(settings()?)?;
+            let staff = Staff::connect(settings()?).await?;
             let threads = staff.list(filter).await?;
             print_list(&staff.settings, &threads, json)
         }
         Command::Show { id, json } => {
             let id = ThreadId::parse(&id).map_err(|e| anyhow!(e))?;
-            let staff = Staff::connect(settings()?)?;
+            let staff = Staff::connect(settings()?).await?;
             let detail = staff.show(id).await?;
             print_detail(&staff.settings, &detail, json)
         }
         Command::Resolve { id } => {
             let id = ThreadId::parse(&id).map_err(|e| anyhow!(e))?;
-            let staff = Staff::connect(settings()?)?;
+            let staff = Staff::connect(settings()?).await?;
             staff.resolve(id).await?;
             println!("{id} resolved");
             Ok(ExitCode::SUCCESS)
@@ -207,7 +232,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let id = JobId::parse(&id).map_err(|e| anyhow!(e))?;
-            let staff = Staff::connect(settings()?)?;
+            let staff = Staff::connect(settings()?).await?;
             let job = staff.retry(&id).await?;
             match job.next_attempt_at {
                 Some(at) => println!(
@@ -228,18 +253,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(s) => s.parse().map_err(|e: String| anyhow!(e))?,
                 None => OutboxFilter::Attention,
             };
-            let staff = Staff::connect(settings()?)?;
+            let staff = Staff::connect(settings()?).await?;
             let jobs = staff.outbox(filter).await?;
             print_outbox(&staff.settings, &jobs, json)
         }
         Command::Unblock { sender, channel } => {
             let channel = Channel::parse(&channel)?;
             let sender = Sender::parse(&sender)?;
-            let staff = Staff::connect(settings()?)?;
+            let staff = Staff::connect(settings()?).await?;
+            let who = printable(sender.as_str(), false);
             if staff.unblock(&channel, &sender).await? {
-                println!("{sender} on {channel} is no longer blocked");
+                println!("{who} on {channel} is no longer blocked");
             } else {
-                println!("{sender} on {channel} was not blocked");
+                println!("{who} on {channel} was not blocked");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -250,39 +276,143 @@ async fn serve(
     mut settings: Settings,
     listen: Option<std::net::SocketAddr>,
 ) -> anyhow::Result<ExitCode> {
+    // Before anything slow: a SIGTERM during start-up then stops the server cleanly once it
+    // runs, instead of killing the process.
+    let shutdown = shutdown_signal()?;
     if let Some(addr) = listen {
         settings.http.listen = addr;
     }
     let addr = settings.http.listen;
-    let pipeline = server::build(settings)?;
+    let store_dir = settings.store.path.clone();
+    let pipeline = match server::build(settings) {
+        Err(e) if is_locked(&e) => bail!(
+            "{}; give this one another --data-dir, or stop that one first",
+            in_use(&store_dir)
+        ),
+        built => built?,
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
+    let record = AddressFile {
+        address: local,
+        pid: std::process::id(),
+        store_id: pipeline.store().instance_id().to_owned(),
+    };
+    // Removed when `serve` returns, whether it stopped cleanly or failed.
+    let _recorded = record.record(&store_dir)?;
     tracing::info!(address = %local, "guichet is serving");
     eprintln!("guichet listening on http://{local}");
-    server::run(listener, pipeline, shutdown_signal()).await?;
+    server::run(listener, pipeline, shutdown).await?;
+    tracing::info!("guichet stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Who holds the store in `dir`, as one clause.
+fn in_use(dir: &Path) -> String {
+    match AddressFile::read(dir) {
+        Ok(Some(running)) => format!(
+            "the store {} is in use by a running guichet (pid {}, listening on {})",
+            dir.display(),
+            running.pid,
+            running.address
+        ),
+        _ => format!(
+            "the store {} is in use by another guichet process",
+            dir.display()
+        ),
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C). The handlers are installed by this call, not
+/// when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("SIGTERM cannot be handled")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("SIGINT cannot be handled")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = interrupt.recv() => tracing::info!("interrupted: stopping"),
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    })
+}
+
+/// What a guichet's `/healthz` said.
+struct Health {
+    status: reqwest::StatusCode,
+    store_id: Option<String>,
+    reason: Option<String>,
+}
+
+/// Asks `url` (a `/healthz`) how the server is; a 503 carries the reason, and either answer
+/// the store's id.
+async fn probe(client: &reqwest::Client, url: &str) -> Result<Health, reqwest::Error> {
+    let response = client.get(url).send().await?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let field = |name: &str| body[name].as_str().map(str::to_owned);
+    Ok(Health {
+        status,
+        store_id: field("store_id"),
+        reason: field("reason"),
+    })
+}
+
+/// `guichet health`: one line and exit 0 when the server is healthy; its reason and a
+/// non-zero exit otherwise.
+async fn health(
+    url: Option<String>,
+    settings: impl FnOnce() -> anyhow::Result<Settings>,
+) -> anyhow::Result<ExitCode> {
+    // With an explicit URL nothing else is read: a container's health check needs no
+    // configuration.
+    let (url, expected) = match url {
+        Some(url) => (url, None),
+        None => {
+            let settings = settings()?;
+            match AddressFile::read(&settings.store.path)? {
+                Some(running) => (
+                    format!("http://{}/healthz", running.connect_to()),
+                    Some(running.store_id),
+                ),
+                None => (
+                    format!(
+                        "http://{}/healthz",
+                        address_file::reachable(settings.http.listen)
+                    ),
+                    None,
+                ),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?;
+    let health = probe(&client, &url)
+        .await
+        .map_err(|e| anyhow!("nothing answered at {url}: {}", root_cause(&e)))?;
+    if let (Some(expected), Some(found)) = (&expected, &health.store_id) {
+        if expected != found {
+            bail!("another guichet answers at {url}: its store is {found}, not {expected}, the one that recorded this address");
+        }
+    }
+    if health.status.is_success() {
+        println!("healthy: {url}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    match health.reason {
+        Some(reason) => bail!("unhealthy: {reason} ({url} answered {})", health.status),
+        None => bail!("{url} answered {}", health.status),
     }
 }
 
@@ -370,15 +500,13 @@ fn eval(file: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(config: &Path, data_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let settings = server::settings(config, data_dir)?;
-    Responses::load(&settings.responses.dir)?;
+fn check(settings: Settings, config: &ConfigSource) -> anyhow::Result<ExitCode> {
+    let responses = Responses::load_from(Origin::configured(settings.responses.dir.as_deref()))?;
     println!(
-        "configuration OK: {} ({}, {}); templates OK: {}",
-        config.display(),
+        "configuration OK: {config} ({}, {}); templates OK: {}",
         settings.city.name,
         settings.city.timezone,
-        settings.responses.dir.display()
+        responses.origin()
     );
     if settings.staff.token.is_empty() {
         println!("note: no staff token is set (GUICHET__STAFF__TOKEN): the staff API refuses every request");
@@ -401,7 +529,9 @@ enum Source {
 }
 
 impl Staff {
-    fn connect(settings: Settings) -> anyhow::Result<Staff> {
+    /// The store itself when it is free; else the running server that recorded its address
+    /// in the store's directory, once its health check shows that it holds this store.
+    async fn connect(settings: Settings) -> anyhow::Result<Staff> {
         match server::build(settings.clone()) {
             Ok(pipeline) => Ok(Staff {
                 settings,
@@ -410,23 +540,17 @@ impl Staff {
             Err(e) if is_locked(&e) => {
                 if settings.staff.token.is_empty() {
                     bail!(
-                        "the store {} is in use by a running guichet serve; set GUICHET__STAFF__TOKEN to reach it through its staff API",
-                        settings.store.path.display()
+                        "{}; set GUICHET__STAFF__TOKEN to reach it through its staff API",
+                        in_use(&settings.store.path)
                     );
                 }
-                let mut addr = settings.http.listen;
-                if addr.ip().is_unspecified() {
-                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                }
+                let base = running_server(&settings).await?;
                 let client = reqwest::Client::builder()
                     .timeout(std::time::Duration::from_secs(10))
                     .build()?;
                 Ok(Staff {
                     settings,
-                    source: Source::Remote {
-                        base: format!("http://{addr}"),
-                        client,
-                    },
+                    source: Source::Remote { base, client },
                 })
             }
             Err(e) => Err(e),
@@ -442,7 +566,12 @@ impl Staff {
             .bearer_auth(self.settings.staff.token.expose())
             .send()
             .await
-            .with_context(|| format!("the running guichet at {base} did not answer"))?;
+            .map_err(|e| {
+                anyhow!(
+                    "the running guichet at {base} did not answer: {}",
+                    root_cause(&e)
+                )
+            })?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
@@ -513,6 +642,56 @@ impl Staff {
             }
         }
     }
+}
+
+/// The base URL of the server that holds the store of `settings`: the address it recorded,
+/// never a guess from `http.listen`, and only when its `/healthz` names the recorded store.
+async fn running_server(settings: &Settings) -> anyhow::Result<String> {
+    let dir = &settings.store.path;
+    let file = AddressFile::path(dir);
+    let Some(running) = AddressFile::read(dir)? else {
+        bail!(
+            "the store {} is in use, but no running guichet recorded its address in {}: a serve that is starting, or another command, holds it; try again",
+            dir.display(),
+            file.display()
+        );
+    };
+    let base = format!("http://{}", running.connect_to());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?;
+    let health = probe(&client, &format!("{base}/healthz"))
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "the running guichet recorded at {} (pid {}, in {}) did not answer: {}",
+                running.address,
+                running.pid,
+                file.display(),
+                root_cause(&e)
+            )
+        })?;
+    match &health.store_id {
+        Some(id) if *id == running.store_id => {}
+        Some(id) => bail!(
+            "another guichet answers at {}: its store is {id}, not {}, the store of {}; refusing to act on it",
+            running.address,
+            running.store_id,
+            dir.display()
+        ),
+        None => bail!(
+            "{base} answers without a store id: it is not the guichet recorded in {}; refusing to act on it",
+            file.display()
+        ),
+    }
+    if !health.status.is_success() {
+        let reason = health.reason.as_deref().unwrap_or("no reason given");
+        eprintln!(
+            "warning: the running guichet is unhealthy: {}",
+            printable(reason, false)
+        );
+    }
+    Ok(base)
 }
 
 impl Staff {
@@ -657,9 +836,42 @@ fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// `text` as it may reach a terminal: control characters (C0, DEL, C1: escape sequences
+/// start with one) and the bidirectional overrides are written as visible escapes (`\x1b`,
+/// `\u{202e}`), so that a citizen's text can neither drive the coordinator's terminal nor
+/// reorder what it shows. `multiline` keeps newlines and tabs (a message's body); elsewhere
+/// they are escaped too, so that one value stays on its line.
+fn printable(text: &str, multiline: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        let kept = multiline && (c == '\n' || c == '\t');
+        (c.is_control() && !kept)
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Aligned columns; every cell is made [`printable`] on one line.
 fn table(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell, false)).collect())
+        .collect();
     let mut widths = Vec::new();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             let w = cell.chars().count();
             if widths.len() <= i {
@@ -670,7 +882,7 @@ fn table(rows: &[Vec<String>]) -> String {
         }
     }
     let mut out = String::new();
-    for row in rows {
+    for row in &rows {
         let line: Vec<String> = row
             .iter()
             .enumerate()
@@ -745,7 +957,11 @@ fn print_detail(settings: &Settings, d: &Detail, as_json: bool) -> anyhow::Resul
         s.state,
         s.sla.as_str()
     );
-    println!("  channel   {} / {}", s.channel, s.sender);
+    println!(
+        "  channel   {} / {}",
+        printable(&s.channel, false),
+        printable(&s.sender, false)
+    );
     println!(
         "  language  {}   confidence {:.2}",
         s.language, s.confidence
@@ -757,7 +973,7 @@ fn print_detail(settings: &Settings, d: &Detail, as_json: bool) -> anyhow::Resul
         relative(s.due_at, now)
     );
     if let Some(faq) = &s.faq {
-        println!("  faq       {faq}");
+        println!("  faq       {}", printable(faq, false));
     }
     println!("\nmessages");
     for m in &d.messages {
@@ -767,8 +983,14 @@ fn print_detail(settings: &Settings, d: &Detail, as_json: bool) -> anyhow::Resul
             (false, true) => " [no reply]",
             _ => "",
         };
-        println!("  {}  {}{}", local(settings, m.at), m.author, flags);
-        for line in m.text.lines() {
+        println!(
+            "  {}  {}{}",
+            local(settings, m.at),
+            printable(&m.author, false),
+            flags
+        );
+        let text = m.text.replace("\r\n", "\n");
+        for line in printable(&text, true).lines() {
             println!("      {line}");
         }
     }
@@ -821,6 +1043,42 @@ mod tests {
             vec!["ccc".into(), "d".into()],
         ]);
         assert_eq!(t, "A    BB\nccc  d\n");
+    }
+
+    #[test]
+    fn control_characters_are_shown_as_visible_escapes() {
+        assert_eq!(
+            printable("a\u{1b}[2J\u{1b}[Hb\u{7f}\u{9b}c", false),
+            "a\\x1b[2J\\x1b[Hb\\x7f\\u{9b}c"
+        );
+        assert_eq!(printable("x\u{202e}y", false), "x\\u{202e}y");
+        assert_eq!(printable("one\ntwo\tthree", false), "one\\x0atwo\\x09three");
+        assert_eq!(printable("one\ntwo\tthree\r", true), "one\ntwo\tthree\\x0d");
+        // Accents, emojis and quotes are printable.
+        assert!(matches!(
+            printable("Érable 🍁 « oui »", false),
+            Cow::Borrowed("Érable 🍁 « oui »")
+        ));
+    }
+
+    #[test]
+    fn tables_escape_control_characters_in_their_cells() {
+        let t = table(&[vec!["\u{1b}[2J".into(), "b".into()]]);
+        assert_eq!(t, "\\x1b[2J  b\n");
+    }
+
+    #[test]
+    fn an_error_sentence_says_each_cause_once() {
+        let inner = std::io::Error::other("could not acquire lock");
+        let e = anyhow::Error::new(inner)
+            .context("the store at s cannot be opened: could not acquire lock")
+            .context("serve failed");
+        assert_eq!(
+            sentence(&e),
+            "serve failed: the store at s cannot be opened: could not acquire lock"
+        );
+        let e = anyhow!("bad sender \u{1b}]0;title\u{7}");
+        assert_eq!(sentence(&e), "bad sender \\x1b]0;title\\x07");
     }
 
     #[test]

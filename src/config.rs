@@ -1,10 +1,13 @@
 //! Configuration: the settings a city tunes, loaded in layers and validated at start-up.
 //!
-//! Layers, later ones winning: the file given by `--config` (default `config/default.toml`),
-//! an optional `local.toml` beside it (ignored by git: the place for secrets on one machine),
-//! then `GUICHET__SECTION__KEY` environment variables. Secrets are typed as [`Secret`] so that
-//! they never reach a log. This module reads files and the environment; it builds the domain's
-//! pure values (`SlaPolicy`) but holds no state of its own.
+//! Layers, later ones winning: the base configuration — the file given by `--config` or
+//! `GUICHET_CONFIG`, else the shipped one compiled into the binary ([`EMBEDDED_CONFIG`], whose
+//! readable copy is `config/default.toml`) — then an optional `local.toml` (beside the given
+//! file; for the compiled-in one, `config/local.toml` of the working directory when it exists;
+//! ignored by git: the place for secrets on one machine), then `GUICHET__SECTION__KEY`
+//! environment variables. Secrets are typed as [`Secret`] so that they never reach a log. This
+//! module reads files and the environment; it builds the domain's pure values (`SlaPolicy`)
+//! but holds no state of its own.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -21,16 +24,55 @@ use crate::domain::outbox::{Destination, RetryPolicy};
 use crate::domain::sla::{Counting, SlaPolicy, Target};
 use crate::domain::Category;
 
-/// The default configuration file, relative to the working directory.
+/// The readable copy of the shipped configuration, relative to the source tree.
 pub const DEFAULT_CONFIG: &str = "config/default.toml";
+
+/// The shipped configuration, compiled into the binary so that `guichet` runs from any
+/// directory (and from the Docker image) without a `config/` beside it.
+pub const EMBEDDED_CONFIG: &str = include_str!("../config/default.toml");
+
+/// Where the base layer of the configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// The shipped configuration compiled into the binary.
+    Embedded,
+    /// A file named by `--config` or `GUICHET_CONFIG`.
+    File(PathBuf),
+}
+
+impl ConfigSource {
+    /// The file named on the command line or in the environment, else the embedded one.
+    pub fn new(file: Option<PathBuf>) -> ConfigSource {
+        file.map_or(ConfigSource::Embedded, ConfigSource::File)
+    }
+
+    /// The `local.toml` layered over this source: beside the file, or, for the embedded
+    /// configuration, `config/local.toml` of the working directory (a checkout's).
+    pub fn local(&self) -> PathBuf {
+        match self {
+            ConfigSource::Embedded => Path::new("config").join("local.toml"),
+            ConfigSource::File(path) => path.with_file_name("local.toml"),
+        }
+    }
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::Embedded => write!(f, "the embedded {DEFAULT_CONFIG}"),
+            ConfigSource::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
 
 /// Everything that can go wrong while loading the configuration: one sentence each.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("the configuration file {0} does not exist")]
     Missing(PathBuf),
-    #[error("the configuration in {path} is invalid: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// `origin` names the file, or the embedded configuration.
+    #[error("the configuration in {origin} is invalid: {message}")]
+    Invalid { origin: String, message: String },
 }
 
 /// A secret value: shown as `[redacted]` by `Debug`, compared in constant time.
@@ -90,6 +132,7 @@ pub struct Settings {
     pub holidays: HolidaySettings,
     pub classifier: ClassifierSettings,
     pub moderation: ModerationSettings,
+    #[serde(default)]
     pub responses: ResponsesSettings,
     #[serde(default)]
     pub channels: ChannelSettings,
@@ -254,10 +297,13 @@ pub struct ModerationSettings {
     pub strike_period_days: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponsesSettings {
-    pub dir: PathBuf,
+    /// The city's own template tree. Unset: `responses/` of the working directory when it
+    /// exists (a checkout), else the shipped templates compiled into the binary.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -559,29 +605,44 @@ impl Settings {
 }
 
 impl Settings {
-    /// Loads the layered configuration and validates it.
+    /// Loads the layered configuration over the file at `path` and validates it.
     ///
     /// # Errors
     /// A missing file, a syntax error, an unknown key, or a value out of range, each as one
     /// sentence naming the file.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-        Self::load_with_env(path, Env::prefixed("GUICHET__").split("__"))
+        Self::load_from(&ConfigSource::File(path.to_path_buf()))
     }
 
-    fn load_with_env(path: &Path, env: Env) -> Result<Settings, ConfigError> {
-        if !path.is_file() {
-            return Err(ConfigError::Missing(path.to_path_buf()));
+    /// Loads the layered configuration over `source` (the embedded one, or a file) and
+    /// validates it.
+    ///
+    /// # Errors
+    /// As [`Settings::load`]; an error in the embedded configuration names it.
+    pub fn load_from(source: &ConfigSource) -> Result<Settings, ConfigError> {
+        Self::load_with_env(source, Env::prefixed("GUICHET__").split("__"))
+    }
+
+    fn load_with_env(source: &ConfigSource, env: Env) -> Result<Settings, ConfigError> {
+        // `file_exact`, not `file`: figment's `file` would also search the parent
+        // directories of a relative path.
+        let base = match source {
+            ConfigSource::Embedded => Toml::string(EMBEDDED_CONFIG),
+            ConfigSource::File(path) if path.is_file() => Toml::file_exact(path),
+            ConfigSource::File(path) => return Err(ConfigError::Missing(path.clone())),
+        };
+        let mut figment = Figment::new().merge(base);
+        let local = source.local();
+        if local.is_file() {
+            figment = figment.merge(Toml::file_exact(local));
         }
-        let local = path.with_file_name("local.toml");
-        let settings: Settings = Figment::new()
-            .merge(Toml::file(path))
-            .merge(Toml::file(&local))
+        let settings: Settings = figment
             .merge(env)
             .extract()
-            .map_err(|e| invalid(path, figment_message(&e)))?;
+            .map_err(|e| invalid(source, figment_message(&e)))?;
         settings
             .validate()
-            .map_err(|message| invalid(path, message))?;
+            .map_err(|message| invalid(source, message))?;
         Ok(settings)
     }
 
@@ -698,9 +759,9 @@ fn parse_time(key: &str, value: &str) -> Result<NaiveTime, String> {
         .map_err(|_| format!("{key} \"{value}\" is not a time like 08:30"))
 }
 
-fn invalid(path: &Path, message: String) -> ConfigError {
+fn invalid(source: &ConfigSource, message: String) -> ConfigError {
     ConfigError::Invalid {
-        path: path.to_path_buf(),
+        origin: source.to_string(),
         message,
     }
 }
@@ -719,8 +780,12 @@ fn figment_message(error: &figment::Error) -> String {
 mod tests {
     use super::*;
 
-    fn shipped() -> PathBuf {
+    fn shipped_path() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CONFIG)
+    }
+
+    fn shipped() -> ConfigSource {
+        ConfigSource::File(shipped_path())
     }
 
     fn no_env() -> Env {
@@ -742,11 +807,11 @@ mod tests {
     fn a_bad_value_is_reported_with_its_key_and_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("city.toml");
-        let text = std::fs::read_to_string(shipped())
+        let text = std::fs::read_to_string(shipped_path())
             .unwrap()
             .replace("open = \"08:30\"", "open = \"8h30\"");
         std::fs::write(&path, text).unwrap();
-        let err = Settings::load_with_env(&path, no_env())
+        let err = Settings::load_with_env(&ConfigSource::File(path), no_env())
             .unwrap_err()
             .to_string();
         assert!(err.contains("city.toml"), "{err}");
@@ -757,9 +822,9 @@ mod tests {
     fn an_unknown_key_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("city.toml");
-        let text = std::fs::read_to_string(shipped()).unwrap() + "\n[city2]\nname = \"x\"\n";
+        let text = std::fs::read_to_string(shipped_path()).unwrap() + "\n[city2]\nname = \"x\"\n";
         std::fs::write(&path, text).unwrap();
-        let err = Settings::load_with_env(&path, no_env())
+        let err = Settings::load_with_env(&ConfigSource::File(path), no_env())
             .unwrap_err()
             .to_string();
         assert!(err.contains("city2"), "{err}");
@@ -784,6 +849,7 @@ mod tests {
     #[test]
     fn the_production_example_loads_with_its_secrets_from_the_environment() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/production.example.toml");
+        let path = ConfigSource::File(path);
         std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__WEBHOOK__SECRET", "s3cret");
         std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__OPEN311__API_KEY", "k3y");
         std::env::set_var("GUICHET_TEST_PROD__CHANNELS__WEB__SENDER_SECRET", "s1te");
@@ -825,6 +891,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("forwarders.webhook.secret"), "{err}");
+    }
+
+    #[test]
+    fn the_embedded_configuration_loads_without_a_config_directory() {
+        assert!(EMBEDDED_CONFIG.contains("[city]"));
+        let s = Settings::load_with_env(&ConfigSource::Embedded, no_env()).expect("valid");
+        assert_eq!(s.http.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.store.path, Path::new("data/store"));
+        assert_eq!(ConfigSource::new(None), ConfigSource::Embedded);
+    }
+
+    #[test]
+    fn an_error_in_the_embedded_configuration_names_it() {
+        std::env::set_var("GUICHET_TEST_EMBEDDED__SLA__AT_RISK_SHARE", "1.5");
+        let env = Env::prefixed("GUICHET_TEST_EMBEDDED__").split("__");
+        let err = Settings::load_with_env(&ConfigSource::Embedded, env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the embedded config/default.toml"), "{err}");
+        assert!(err.contains("at-risk share"), "{err}");
+    }
+
+    #[test]
+    fn a_local_toml_beside_a_given_file_is_layered_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("city.toml");
+        std::fs::copy(shipped_path(), &path).unwrap();
+        std::fs::write(dir.path().join("local.toml"), "[city]\nname = \"Alma\"\n").unwrap();
+        let source = ConfigSource::new(Some(path));
+        let s = Settings::load_with_env(&source, no_env()).expect("valid");
+        assert_eq!(s.city.name, "Alma");
+        assert_eq!(source.local(), dir.path().join("local.toml"));
     }
 
     #[test]

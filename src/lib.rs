@@ -19,9 +19,11 @@
 //! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's callback.
 //! - [`config`] — layered settings, validated at start-up.
 //! - [`server`] — assembles the above and serves; shared by `main` and the tests.
+//! - [`address_file`] — where a running `serve` records its address for the staff commands.
 //! - [`cli`] — the `guichet` command line.
 
 pub mod adapters;
+pub mod address_file;
 pub mod classify;
 pub mod cli;
 pub mod config;

@@ -9,6 +9,9 @@
 //! acknowledgment shows the reference and the customer-service number; the urgent one gives
 //! the emergency guidance and never promises a delay.
 //!
+//! The shipped tree is compiled into the binary (see `build.rs`), so that guichet runs from any
+//! directory; [`Origin::configured`] says whether a directory on disk replaces it.
+//!
 //! It must not decide anything about a thread: the category, whether the FAQ is consulted,
 //! whether a warning is due are the pipeline's decisions. After `load` it does no I/O and
 //! reads no clock: the due time comes in the [`Context`].
@@ -35,6 +38,12 @@ use crate::domain::{Category, Language};
 /// The FAQ index, relative to the template tree.
 const FAQ_INDEX: &str = "faq.toml";
 
+/// The shipped tree, `responses/` at build time: (path relative to it, text).
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/responses.rs"));
+
+/// The directory of a checkout's templates, relative to the working directory.
+const DEFAULT_DIR: &str = "responses";
+
 /// Variables every template may use.
 const VARIABLES: [&str; 8] = [
     "city",
@@ -55,10 +64,74 @@ const FAQ_ANSWER: &str = "faq_answer";
 /// The compiled, validated template tree. Cheap to share: it is `Send + Sync` and rendering
 /// takes `&self`.
 pub struct Responses {
+    origin: Origin,
     env: Environment<'static>,
     faq: Vec<FaqEntry>,
     /// Template name (as compiled) → the file it came from, so that errors name the file.
     paths: HashMap<String, PathBuf>,
+}
+
+/// Where a template tree is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The shipped templates, compiled into the binary.
+    Embedded,
+    /// A tree on disk.
+    Dir(PathBuf),
+}
+
+impl Origin {
+    /// The tree to use for `responses.dir`: the directory when it is set (it must then
+    /// exist); unset, `responses/` of the working directory when it is a directory (a
+    /// checkout, where templates are edited), else the compiled-in templates.
+    pub fn configured(dir: Option<&Path>) -> Origin {
+        match dir {
+            Some(dir) => Origin::Dir(dir.to_path_buf()),
+            None if Path::new(DEFAULT_DIR).is_dir() => Origin::Dir(PathBuf::from(DEFAULT_DIR)),
+            None => Origin::Embedded,
+        }
+    }
+
+    /// Where the template `name` (e.g. `fr/ack_info.j2`) lives, for messages.
+    fn path(&self, name: &str) -> PathBuf {
+        let root = match self {
+            Origin::Embedded => Path::new(DEFAULT_DIR),
+            Origin::Dir(dir) => dir.as_path(),
+        };
+        name.split('/')
+            .fold(root.to_path_buf(), |path, part| path.join(part))
+    }
+
+    /// The text of `name`; a missing file is `MissingTemplate`, whose caller may rename it.
+    fn read(&self, name: &str) -> Result<String, ResponsesError> {
+        let path = self.path(name);
+        match self {
+            Origin::Embedded => EMBEDDED
+                .iter()
+                .find(|(embedded, _)| *embedded == name)
+                .map(|(_, text)| (*text).to_owned())
+                .ok_or(ResponsesError::MissingTemplate { path }),
+            Origin::Dir(_) => match fs::read_to_string(&path) {
+                Ok(source) => Ok(source),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    Err(ResponsesError::MissingTemplate { path })
+                }
+                Err(error) => Err(ResponsesError::Unreadable {
+                    path,
+                    reason: error.to_string(),
+                }),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Embedded => write!(f, "the embedded {DEFAULT_DIR}/"),
+            Origin::Dir(dir) => write!(f, "{}", dir.display()),
+        }
+    }
 }
 
 /// What a template is rendered with, for one thread.
@@ -168,14 +241,32 @@ impl Responses {
     /// urgent acknowledgment that promises a delay, invalid `faq.toml`, or FAQ entry without
     /// its answer in French or English. The error names the file.
     pub fn load(dir: &Path) -> Result<Responses, ResponsesError> {
-        let mut loader = Loader::new(dir);
+        Self::load_from(Origin::Dir(dir.to_path_buf()))
+    }
+
+    /// The shipped templates compiled into the binary, validated like any tree.
+    ///
+    /// # Errors
+    ///
+    /// As [`Responses::load`]; not expected, since the tests load the shipped tree.
+    pub fn embedded() -> Result<Responses, ResponsesError> {
+        Self::load_from(Origin::Embedded)
+    }
+
+    /// Loads and validates the tree at `origin` (see [`Origin::configured`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Responses::load`].
+    pub fn load_from(origin: Origin) -> Result<Responses, ResponsesError> {
+        let mut loader = Loader::new(&origin);
         for language in Language::ALL {
             for kind in Kind::ALL {
                 loader.add(&kind.template_name(language))?;
             }
         }
 
-        let faq = read_faq_index(&dir.join(FAQ_INDEX))?;
+        let faq = read_faq_index(&origin)?;
         for entry in &faq {
             for language in Language::ALL {
                 loader
@@ -193,13 +284,20 @@ impl Responses {
             }
         }
 
+        let (env, paths) = (loader.env, loader.paths);
         let responses = Responses {
-            env: loader.env,
+            origin,
+            env,
             faq,
-            paths: loader.paths,
+            paths,
         };
         responses.validate()?;
         Ok(responses)
+    }
+
+    /// Where the templates were read from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     /// The automatic acknowledgment of a new thread. `faq_answer` is shown by the info
@@ -515,14 +613,14 @@ fn faq_template_name(language: Language, id: &str) -> String {
 }
 
 /// Reads and compiles templates into one environment, remembering where each came from.
-struct Loader<'d> {
-    dir: &'d Path,
+struct Loader<'o> {
+    origin: &'o Origin,
     env: Environment<'static>,
     paths: HashMap<String, PathBuf>,
 }
 
-impl<'d> Loader<'d> {
-    fn new(dir: &'d Path) -> Self {
+impl<'o> Loader<'o> {
+    fn new(origin: &'o Origin) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Plain text for chat messages: nothing to escape, and block tags on their own line
@@ -531,28 +629,15 @@ impl<'d> Loader<'d> {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         Loader {
-            dir,
+            origin,
             env,
             paths: HashMap::new(),
         }
     }
 
     fn add(&mut self, name: &str) -> Result<(), ResponsesError> {
-        let path = name
-            .split('/')
-            .fold(self.dir.to_path_buf(), |path, part| path.join(part));
-        let source = match fs::read_to_string(&path) {
-            Ok(source) => source,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                return Err(ResponsesError::MissingTemplate { path });
-            }
-            Err(error) => {
-                return Err(ResponsesError::Unreadable {
-                    path,
-                    reason: error.to_string(),
-                });
-            }
-        };
+        let path = self.origin.path(name);
+        let source = self.origin.read(name)?;
         if let Err(error) = self.env.add_template_owned(name.to_owned(), source) {
             return Err(ResponsesError::TemplateSyntax {
                 path,
@@ -595,21 +680,12 @@ impl FaqEntry {
     }
 }
 
-fn read_faq_index(path: &Path) -> Result<Vec<FaqEntry>, ResponsesError> {
-    let source = match fs::read_to_string(path) {
-        Ok(source) => source,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Err(ResponsesError::MissingFaqIndex {
-                path: path.to_owned(),
-            });
-        }
-        Err(error) => {
-            return Err(ResponsesError::Unreadable {
-                path: path.to_owned(),
-                reason: error.to_string(),
-            });
-        }
-    };
+fn read_faq_index(origin: &Origin) -> Result<Vec<FaqEntry>, ResponsesError> {
+    let source = origin.read(FAQ_INDEX).map_err(|error| match error {
+        ResponsesError::MissingTemplate { path } => ResponsesError::MissingFaqIndex { path },
+        other => other,
+    })?;
+    let path = &origin.path(FAQ_INDEX);
     let invalid = |detail: String| ResponsesError::InvalidFaqIndex {
         path: path.to_owned(),
         detail,
@@ -1068,6 +1144,55 @@ mod tests {
                 "pay-taxes"
             ]
         );
+    }
+
+    #[test]
+    fn the_embedded_tree_holds_every_shipped_file_unchanged() {
+        fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+            for entry in fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&shipped_dir(), &mut files);
+        assert_eq!(EMBEDDED.len(), files.len(), "{EMBEDDED:?}");
+        for file in files {
+            let name = file
+                .strip_prefix(shipped_dir())
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = Origin::Embedded
+                .read(&name)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(text, fs::read_to_string(&file).unwrap(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_embedded_tree_renders_like_the_shipped_directory() {
+        let embedded = Responses::embedded().unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(embedded.origin(), &Origin::Embedded);
+        assert_eq!(every_rendering(&embedded), every_rendering(&shipped()));
+    }
+
+    #[test]
+    fn a_configured_directory_replaces_the_embedded_tree() {
+        let dir = shipped_dir();
+        assert_eq!(Origin::configured(Some(&dir)), Origin::Dir(dir));
+        // The tests run in the checkout, whose responses/ is used when none is configured.
+        assert_eq!(
+            Origin::configured(None),
+            Origin::Dir(PathBuf::from("responses"))
+        );
+        let (error, _) = load_error(Path::new("/nonexistent/responses"));
+        assert!(matches!(error, ResponsesError::MissingTemplate { .. }));
+        assert_eq!(Origin::Embedded.to_string(), "the embedded responses/");
     }
 
     #[test]

@@ -22,11 +22,11 @@ use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt as _;
 
 use crate::adapters::http::{self, AppState};
-use crate::config::Settings;
+use crate::config::{ConfigSource, Settings};
 use crate::forwarders::Forwarders;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
-use crate::responses::Responses;
+use crate::responses::{Origin, Responses};
 use crate::store::Store;
 use crate::{outbox, watcher};
 
@@ -40,12 +40,12 @@ const FAILED_STORE_GRACE: Duration = Duration::from_secs(2);
 /// How often idle keys are evicted from the flood limiters.
 const LIMITER_SWEEP: Duration = Duration::from_secs(30);
 
-/// Opens the store and loads and checks every template.
+/// Opens the store and loads and checks every template (see [`Origin::configured`]).
 ///
 /// # Errors
 /// The store cannot be opened, or a template is missing or invalid.
 pub fn build(settings: Settings) -> anyhow::Result<Arc<Pipeline>> {
-    let responses = Responses::load(&settings.responses.dir)?;
+    let responses = Responses::load_from(Origin::configured(settings.responses.dir.as_deref()))?;
     let store = Store::open(&settings.store.path)?;
     let pipeline = Pipeline::new(
         store,
@@ -57,12 +57,13 @@ pub fn build(settings: Settings) -> anyhow::Result<Arc<Pipeline>> {
     Ok(Arc::new(pipeline))
 }
 
-/// Loads the settings from `config`, with `data_dir` replacing the store's path.
+/// Loads the settings over `config` (the embedded configuration, or a file), with
+/// `data_dir` replacing the store's path.
 ///
 /// # Errors
 /// The configuration is missing or invalid.
-pub fn settings(config: &Path, data_dir: Option<&Path>) -> anyhow::Result<Settings> {
-    let mut settings = Settings::load(config)?;
+pub fn settings(config: &ConfigSource, data_dir: Option<&Path>) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load_from(config)?;
     if let Some(dir) = data_dir {
         settings.store.path = dir.to_path_buf();
     }

@@ -49,7 +49,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut settings = default_settings();
     settings.store.path = dir.path().join("store");
-    settings.responses.dir = manifest().join("responses");
+    settings.responses.dir = Some(manifest().join("responses"));
     settings.staff.token = Secret::new(TOKEN);
     // Every test client writes from 127.0.0.1: the per-address flood limit has its own test.
     settings.flood.per_address_burst = 1_000_000;
@@ -176,6 +176,11 @@ pub fn serve_with(data_dir: &Path, env: &[(&str, String)]) -> Served {
     for (key, value) in env {
         cmd.env(key, value);
     }
+    spawn_serve(cmd)
+}
+
+/// Runs `cmd serve --listen 127.0.0.1:0` and waits for the address it announces.
+pub fn spawn_serve(mut cmd: Command) -> Served {
     let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
@@ -198,6 +203,17 @@ pub fn serve_with(data_dir: &Path, env: &[(&str, String)]) -> Served {
         child,
         address: addr.parse().expect("a socket address"),
     }
+}
+
+/// The real `guichet` binary run in `cwd`, with nothing but the staff token: no `--config`,
+/// no `--data-dir`, as a coordinator would type it anywhere.
+pub fn guichet_in(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guichet"));
+    cmd.current_dir(cwd)
+        .env_remove("GUICHET_CONFIG")
+        .env("GUICHET__STAFF__TOKEN", TOKEN)
+        .env("RUST_LOG", "warn");
+    cmd
 }
 
 /// Polls `check` until it holds or `timeout` passes.

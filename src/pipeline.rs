@@ -20,7 +20,9 @@ use tokio::sync::{Mutex, MutexGuard, Notify};
 use crate::classify::{self, Classification, Classifier, Verdict};
 use crate::config::Settings;
 use crate::domain::intake::{self, Abuse, Decision, Ignored, IntakeError, Reading, Rules, Voice};
-use crate::domain::message::{Channel, IncomingMessage, MessageKind, Sender, StoredMessage};
+use crate::domain::message::{
+    Channel, IncomingMessage, MessageKind, PlatformMessageId, Sender, StoredMessage,
+};
 use crate::domain::outbox::{
     Attempt, Destination, Job, JobEvent, JobId, JobState, Phase, Reply, RetryPolicy,
 };
@@ -369,6 +371,16 @@ impl Pipeline {
         id: ThreadId,
         action: impl FnOnce(&mut Thread) -> Result<(Step, T), PipelineError>,
     ) -> Result<(Thread, T), PipelineError> {
+        self.act_deduped(id, None, action).await
+    }
+
+    /// As [`Pipeline::act`], remembering the platform message that caused the action.
+    async fn act_deduped<T>(
+        &self,
+        id: ThreadId,
+        platform_id: Option<PlatformMessageId>,
+        action: impl FnOnce(&mut Thread) -> Result<(Step, T), PipelineError>,
+    ) -> Result<(Thread, T), PipelineError> {
         let peek = self
             .store
             .thread(id)?
@@ -381,6 +393,7 @@ impl Pipeline {
         let mut thread = previous.clone();
         let (step, value) = action(&mut thread)?;
         let mut write = ThreadWrite::new(Some(previous), thread);
+        write.dedupe = platform_id;
         write.audit = step.audit;
         write.messages = step.messages;
         write.jobs = step.jobs;
@@ -403,7 +416,7 @@ impl Pipeline {
     ) -> Result<(Thread, Delivery), PipelineError> {
         let this = Arc::clone(self);
         let (agent, text) = (agent.to_owned(), text.to_owned());
-        detached(async move { this.reply_now(id, &agent, &text, now).await }).await
+        detached(async move { this.reply_now(id, &agent, &text, None, now).await }).await
     }
 
     async fn reply_now(
@@ -411,10 +424,11 @@ impl Pipeline {
         id: ThreadId,
         agent: &str,
         text: &str,
+        platform_id: Option<PlatformMessageId>,
         now: DateTime<Utc>,
     ) -> Result<(Thread, Delivery), PipelineError> {
         let (thread, relayed) = self
-            .act(id, |t| {
+            .act_deduped(id, platform_id, |t| {
                 let event = t.answer(now, agent)?;
                 let message = StoredMessage {
                     kind: MessageKind::Agent,
@@ -477,6 +491,140 @@ impl Pipeline {
             relayed,
         };
         Ok((thread, delivery))
+    }
+
+    /// An agent's answer given on a platform (a message in the thread's forum post):
+    /// as [`Pipeline::reply`], and a redelivery of the same platform message changes nothing.
+    ///
+    /// # Errors
+    /// As [`Pipeline::reply`].
+    pub async fn reply_from_platform(
+        self: &Arc<Self>,
+        id: ThreadId,
+        agent: &str,
+        text: &str,
+        platform_id: PlatformMessageId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, PipelineError> {
+        let this = Arc::clone(self);
+        let (agent, text) = (agent.to_owned(), text.to_owned());
+        detached(async move {
+            let thread = this
+                .store
+                .thread(id)?
+                .ok_or(PipelineError::UnknownThread(id))?;
+            // Checked again under the lock by `act` through the dedupe key it writes.
+            if this
+                .store
+                .seen(&thread.channel, &thread.sender, &platform_id)?
+                .is_some()
+            {
+                return Ok(None);
+            }
+            let (_, delivery) = this
+                .reply_now(id, &agent, &text, Some(platform_id), now)
+                .await?;
+            Ok(Some(delivery))
+        })
+        .await
+    }
+
+    /// An agent's internal note on a thread: kept for staff, recorded in the audit, never
+    /// sent. A redelivery of the same platform message changes nothing.
+    ///
+    /// # Errors
+    /// Unknown thread, or the store failed.
+    pub async fn note(
+        self: &Arc<Self>,
+        id: ThreadId,
+        agent: &str,
+        text: &str,
+        platform_id: Option<PlatformMessageId>,
+        now: DateTime<Utc>,
+    ) -> Result<Thread, PipelineError> {
+        let this = Arc::clone(self);
+        let (agent, text) = (agent.to_owned(), text.to_owned());
+        detached(async move {
+            let (thread, ()) = this
+                .act_deduped(id, platform_id, |_| {
+                    let step = Step {
+                        audit: vec![AuditEvent::new(now, AuditKind::Note, &agent, "")],
+                        messages: vec![StoredMessage {
+                            kind: MessageKind::Note,
+                            author: agent.clone(),
+                            at: now,
+                            text: text.clone(),
+                            masked: None,
+                            platform_id: None,
+                            ignored: false,
+                        }],
+                        jobs: Vec::new(),
+                    };
+                    Ok((step, ()))
+                })
+                .await?;
+            Ok(thread)
+        })
+        .await
+    }
+
+    /// An agent takes a thread in hand.
+    ///
+    /// # Errors
+    /// Unknown or resolved thread, or the store failed.
+    pub async fn claim(
+        self: &Arc<Self>,
+        id: ThreadId,
+        agent: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Thread, PipelineError> {
+        let this = Arc::clone(self);
+        let agent = agent.to_owned();
+        detached(async move {
+            let (thread, ()) = this
+                .act(id, |t| {
+                    let step = Step {
+                        audit: vec![t.claim(&agent, now)?],
+                        ..Step::default()
+                    };
+                    Ok((step, ()))
+                })
+                .await?;
+            Ok(thread)
+        })
+        .await
+    }
+
+    /// A person corrects a thread's category: its clock is re-planned, and the correction
+    /// is recorded under their name (and kept to learn from).
+    ///
+    /// # Errors
+    /// Unknown thread, or the store failed.
+    pub async fn correct(
+        self: &Arc<Self>,
+        id: ThreadId,
+        category: Category,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Thread, PipelineError> {
+        let this = Arc::clone(self);
+        let actor = actor.to_owned();
+        detached(async move {
+            let (thread, ()) = this
+                .act(id, |t| {
+                    let step = Step {
+                        audit: t
+                            .correct(category, &this.policy, &actor, now)
+                            .into_iter()
+                            .collect(),
+                        ..Step::default()
+                    };
+                    Ok((step, ()))
+                })
+                .await?;
+            Ok(thread)
+        })
+        .await
     }
 
     /// Closes a thread.

@@ -99,6 +99,9 @@ pub struct Summary {
     pub needs_triage: bool,
     pub abusive: bool,
     pub faq: Option<String>,
+    /// The agent who took the thread in hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
     /// Met or missed for each finished response clock, oldest first.
     pub history: Vec<SlaStatus>,
     /// The tickets forwarded to customer-service systems, with their references.
@@ -128,6 +131,7 @@ impl Summary {
             needs_triage: t.needs_triage,
             abusive: t.abusive,
             faq: t.faq.clone(),
+            claimed_by: t.claimed_by.clone(),
             history: t.clocks.iter().map(|c| c.status(now)).collect(),
             tickets: t.tickets.clone(),
         }

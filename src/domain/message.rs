@@ -368,6 +368,8 @@ pub enum MessageKind {
     Warning,
     /// An agent's answer.
     Agent,
+    /// An agent's internal note: kept for staff, never sent to the citizen.
+    Note,
 }
 
 /// A message kept on a thread, in either direction.

@@ -183,6 +183,12 @@ pub enum AuditKind {
     DeliveryDead,
     /// The coordinator asked for another delivery attempt.
     DeliveryRetried,
+    /// An agent took the thread in hand.
+    Claimed,
+    /// A person changed the thread's category (a correction of the classifier).
+    Corrected,
+    /// An agent's internal note, never sent to the citizen.
+    Note,
 }
 
 /// One line of a thread's audit log.
@@ -259,6 +265,9 @@ pub struct Thread {
     /// The FAQ entry that answered the citizen, if any.
     #[serde(default)]
     pub faq: Option<String>,
+    /// The agent who took the thread in hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
     /// The tickets sent (or being sent) to customer-service systems.
     #[serde(default)]
     pub tickets: Vec<TicketRef>,
@@ -336,6 +345,7 @@ impl Thread {
             needs_triage: false,
             abusive: false,
             faq: None,
+            claimed_by: None,
             tickets: Vec::new(),
             message_count: 0,
             audit_count: 0,
@@ -485,6 +495,48 @@ impl Thread {
             AuditKind::Reclassified,
             "guichet",
             format!("{from} -> {}", triage.category),
+        ))
+    }
+
+    /// An agent takes the thread in hand.
+    ///
+    /// # Errors
+    /// A resolved thread.
+    pub fn claim(&mut self, agent: &str, at: DateTime<Utc>) -> Result<AuditEvent, TransitionError> {
+        if self.state == ThreadState::Resolved {
+            return Err(self.refuse("claimed"));
+        }
+        let detail = match self.claimed_by.replace(agent.to_owned()) {
+            Some(before) if before != agent => format!("from {before}"),
+            _ => String::new(),
+        };
+        Ok(AuditEvent::new(at, AuditKind::Claimed, agent, detail))
+    }
+
+    /// A person corrects the category, up or down: the running clock is re-planned for the new
+    /// category from its own start. Returns `None` when the category does not change.
+    pub fn correct(
+        &mut self,
+        category: Category,
+        policy: &SlaPolicy,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Option<AuditEvent> {
+        if category == self.category {
+            return None;
+        }
+        let from = self.category;
+        self.category = category;
+        self.needs_triage = false;
+        if self.clock_running() {
+            self.clock = policy.recategorize(&self.clock, category);
+            self.alerted = Alerted::None;
+        }
+        Some(AuditEvent::new(
+            at,
+            AuditKind::Corrected,
+            actor,
+            format!("{from} -> {category}"),
         ))
     }
 

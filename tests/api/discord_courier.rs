@@ -472,7 +472,7 @@ async fn every_post_pings_nobody_but_an_overdue_alert_the_coordinator_role() {
     let alert = fake
         .messages_in(fake.alerts_channel_id)
         .into_iter()
-        .find(|m| m["id"] == overdue.to_string())
+        .find(|m| m["id"].as_str().and_then(|id| id.parse().ok()) == Some(overdue))
         .unwrap();
     assert_eq!(
         alert["mention_roles"],

@@ -194,7 +194,7 @@ pub fn title(view: &PostView) -> String {
         return truncate_chars(&head, TITLE_LIMIT);
     }
     // Room for " · ", the words and "…"; a title is read in a list, so keep it short.
-    let room = TITLE_LIMIT.saturating_sub(chars(&head) + 4).min(60).max(1);
+    let room = TITLE_LIMIT.saturating_sub(chars(&head) + 4).clamp(1, 60);
     format!("{head} · {}", first_words(&text, room))
 }
 

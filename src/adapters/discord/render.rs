@@ -312,6 +312,9 @@ pub fn neutralise_mentions(text: &str) -> String {
 /// A citizen's text as a block quote: each line `> `, markdown escaped, mentions neutralised,
 /// runs of blank lines kept to one. An empty text says so.
 pub fn quote(text: &str) -> String {
+    // Discord reads `> ` followed by nothing as plain text, which would end the quote: a blank
+    // line inside it holds a zero-width space.
+    const BLANK: &str = "> \u{200B}";
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut lines = Vec::new();
     let mut blank = false;
@@ -323,7 +326,7 @@ pub fn quote(text: &str) -> String {
         let line = line.trim_end();
         if line.trim().is_empty() {
             if !blank && !lines.is_empty() {
-                lines.push(">".to_owned());
+                lines.push(BLANK.to_owned());
             }
             blank = true;
             continue;
@@ -331,7 +334,7 @@ pub fn quote(text: &str) -> String {
         blank = false;
         lines.push(format!("> {}", neutralise_mentions(&escape_line(line))));
     }
-    while lines.last().is_some_and(|l| l == ">") {
+    while lines.last().is_some_and(|l| l == BLANK) {
         lines.pop();
     }
     if lines.is_empty() {
@@ -611,7 +614,7 @@ mod tests {
     #[test]
     fn blank_lines_and_control_characters_do_not_open_holes_in_the_quote() {
         let q = quote("un\r\n\r\n\r\n\r\ndeux\u{7}\n\n");
-        assert_eq!(q, "> un\n>\n> deux");
+        assert_eq!(q, "> un\n> \u{200B}\n> deux");
         assert_eq!(quote("  \n "), "> *(aucun texte / no text)*");
     }
 

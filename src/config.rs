@@ -311,6 +311,8 @@ pub struct ResponsesSettings {
 pub struct ChannelSettings {
     #[serde(default)]
     pub web: WebChannelSettings,
+    #[serde(default)]
+    pub discord: DiscordSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -326,6 +328,109 @@ pub struct WebChannelSettings {
     /// `identity = "signed"`; from the environment or local.toml only.
     #[serde(default)]
     pub sender_secret: Secret,
+}
+
+/// `[channels.discord]`: citizens write to the city's bot in direct messages; agents work in
+/// a forum of the staff server. Enabled when the token is set, from
+/// `GUICHET__CHANNELS__DISCORD__TOKEN` (never from the file under `--config`). Ids are
+/// Discord snowflakes, written as numbers or strings; 0 means unset.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordSettings {
+    /// The bot's token, without the `Bot ` prefix.
+    pub token: Secret,
+    /// The REST base: requests go to `{api_url}/api/v10/...`; tests point it at a fake.
+    pub api_url: String,
+    /// The staff server.
+    #[serde(deserialize_with = "snowflake")]
+    pub guild_id: u64,
+    /// The forum channel with one post per forwarded thread.
+    #[serde(deserialize_with = "snowflake")]
+    pub staff_forum_id: u64,
+    /// Where at-risk and overdue alerts go (0: no alerts on Discord).
+    #[serde(deserialize_with = "snowflake")]
+    pub alerts_channel_id: u64,
+    /// Members who may answer, claim, resolve and recategorise.
+    #[serde(deserialize_with = "snowflake")]
+    pub agent_role_id: u64,
+    /// Members who may also see reports; overdue alerts ping this role.
+    #[serde(deserialize_with = "snowflake")]
+    pub coordinator_role_id: u64,
+    /// An agent's message in a post that starts with this stays an internal note.
+    pub note_prefix: String,
+    /// Requests to Discord per second at most, all routes together.
+    pub rate_per_second: u32,
+}
+
+impl Default for DiscordSettings {
+    fn default() -> Self {
+        DiscordSettings {
+            token: Secret::default(),
+            api_url: "https://discord.com".to_owned(),
+            guild_id: 0,
+            staff_forum_id: 0,
+            alerts_channel_id: 0,
+            agent_role_id: 0,
+            coordinator_role_id: 0,
+            note_prefix: "//".to_owned(),
+            rate_per_second: 5,
+        }
+    }
+}
+
+impl DiscordSettings {
+    /// The Discord channel runs: its token is set.
+    pub fn enabled(&self) -> bool {
+        !self.token.is_empty()
+    }
+
+    /// The REST base without a trailing slash, e.g. `https://discord.com`.
+    pub fn api_url(&self) -> &str {
+        self.api_url.trim().trim_end_matches('/')
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let url = self.api_url();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "channels.discord.api_url \"{url}\" is not an http(s) URL"
+            ));
+        }
+        if self.guild_id == 0 || self.staff_forum_id == 0 {
+            return Err("channels.discord.token is set but guild_id or staff_forum_id is not: set both to the staff server's and its forum's ids".into());
+        }
+        if self.note_prefix.trim().is_empty() {
+            return Err(
+                "channels.discord.note_prefix is empty: every agent's message would be a note"
+                    .into(),
+            );
+        }
+        if self.rate_per_second == 0 {
+            return Err("channels.discord.rate_per_second must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A snowflake written as a number (`123`) or a string (`"123"`, as Discord shows them).
+fn snowflake<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(u64),
+        Text(String),
+    }
+    match Raw::deserialize(deserializer)? {
+        Raw::Number(n) => Ok(n),
+        Raw::Text(s) if s.trim().is_empty() => Ok(0),
+        Raw::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("\"{s}\" is not a Discord id"))),
+    }
 }
 
 /// Who may say who a web citizen is.
@@ -632,6 +737,20 @@ impl Settings {
             ConfigSource::File(path) => return Err(ConfigError::Missing(path.clone())),
         };
         let mut figment = Figment::new().merge(base);
+        // The bot's token gives the city's Discord presence away: it never sits in the
+        // configuration file, which is meant to be kept under version control (local.toml,
+        // which git ignores, may hold it).
+        let in_file = figment
+            .find_value("channels.discord.token")
+            .ok()
+            .and_then(|v| v.into_string())
+            .is_some_and(|t| !t.trim().is_empty());
+        if in_file {
+            return Err(invalid(
+                source,
+                "channels.discord.token is written in the file: remove it and set GUICHET__CHANNELS__DISCORD__TOKEN instead".into(),
+            ));
+        }
         let local = source.local();
         if local.is_file() {
             figment = figment.merge(Toml::file_exact(local));
@@ -698,6 +817,7 @@ impl Settings {
             ));
         }
         self.validate_forwarders()?;
+        self.channels.discord.validate()?;
         self.sla_policy().map(|_| ())
     }
 
@@ -853,6 +973,7 @@ mod tests {
         std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__WEBHOOK__SECRET", "s3cret");
         std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__OPEN311__API_KEY", "k3y");
         std::env::set_var("GUICHET_TEST_PROD__CHANNELS__WEB__SENDER_SECRET", "s1te");
+        std::env::set_var("GUICHET_TEST_PROD__CHANNELS__DISCORD__TOKEN", "b0t");
         let env = Env::prefixed("GUICHET_TEST_PROD__").split("__");
         let s = Settings::load_with_env(&path, env).expect("valid");
         assert_eq!(
@@ -864,6 +985,10 @@ mod tests {
         assert_eq!(o.service_codes.get(Category::Info), None);
         assert_eq!(s.staff_url(), "https://guichet.saint-exemple.qc.ca");
         assert_eq!(s.channels.web.identity, WebIdentity::Signed);
+        let discord = &s.channels.discord;
+        assert!(discord.enabled());
+        assert_eq!(discord.staff_forum_id, 1_180_000_000_000_000_002);
+        assert_eq!(discord.coordinator_role_id, 1_180_000_000_000_000_005);
     }
 
     #[test]
@@ -923,6 +1048,77 @@ mod tests {
         let s = Settings::load_with_env(&source, no_env()).expect("valid");
         assert_eq!(s.city.name, "Alma");
         assert_eq!(source.local(), dir.path().join("local.toml"));
+    }
+
+    #[test]
+    fn discord_is_off_without_a_token_and_its_defaults_hold() {
+        let s = Settings::load_with_env(&shipped(), no_env()).expect("valid");
+        let d = &s.channels.discord;
+        assert!(!d.enabled());
+        assert_eq!(d.api_url(), "https://discord.com");
+        assert_eq!(d.note_prefix, "//");
+        assert_eq!(d.rate_per_second, 5);
+        assert_eq!(d.guild_id, 0);
+    }
+
+    #[test]
+    fn a_discord_token_needs_the_staff_server_and_its_forum() {
+        std::env::set_var(
+            "GUICHET_TEST_DISCORD_BARE__CHANNELS__DISCORD__TOKEN",
+            "t0ken",
+        );
+        let env = Env::prefixed("GUICHET_TEST_DISCORD_BARE__").split("__");
+        let err = Settings::load_with_env(&shipped(), env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("staff_forum_id"), "{err}");
+
+        let prefix = "GUICHET_TEST_DISCORD_FULL__CHANNELS__DISCORD__";
+        std::env::set_var(format!("{prefix}TOKEN"), "t0ken");
+        std::env::set_var(format!("{prefix}GUILD_ID"), "1100000000000000001");
+        std::env::set_var(format!("{prefix}STAFF_FORUM_ID"), "1100000000000000002");
+        std::env::set_var(format!("{prefix}API_URL"), "http://127.0.0.1:9/");
+        let env = Env::prefixed("GUICHET_TEST_DISCORD_FULL__").split("__");
+        let s = Settings::load_with_env(&shipped(), env).expect("valid");
+        let d = &s.channels.discord;
+        assert!(d.enabled());
+        assert_eq!(d.guild_id, 1_100_000_000_000_000_001);
+        assert_eq!(d.api_url(), "http://127.0.0.1:9");
+        let shown = format!("{d:?}");
+        assert!(!shown.contains("t0ken"), "{shown}");
+
+        std::env::set_var(
+            "GUICHET_TEST_DISCORD_FTP__CHANNELS__DISCORD__TOKEN",
+            "t0ken",
+        );
+        std::env::set_var("GUICHET_TEST_DISCORD_FTP__CHANNELS__DISCORD__GUILD_ID", "1");
+        std::env::set_var(
+            "GUICHET_TEST_DISCORD_FTP__CHANNELS__DISCORD__STAFF_FORUM_ID",
+            "2",
+        );
+        std::env::set_var(
+            "GUICHET_TEST_DISCORD_FTP__CHANNELS__DISCORD__API_URL",
+            "ftp://x",
+        );
+        let env = Env::prefixed("GUICHET_TEST_DISCORD_FTP__").split("__");
+        let err = Settings::load_with_env(&shipped(), env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("channels.discord.api_url"), "{err}");
+    }
+
+    #[test]
+    fn a_discord_token_written_in_the_configuration_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("city.toml");
+        let text = std::fs::read_to_string(shipped_path()).unwrap()
+            + "\n[channels.discord]\ntoken = \"s3cret-in-git\"\nguild_id = \"1\"\nstaff_forum_id = 2\n";
+        std::fs::write(&path, text).unwrap();
+        let err = Settings::load_with_env(&ConfigSource::new(Some(path)), no_env())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("GUICHET__CHANNELS__DISCORD__TOKEN"), "{err}");
+        assert!(!err.contains("s3cret-in-git"), "{err}");
     }
 
     #[test]

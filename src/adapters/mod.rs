@@ -2,5 +2,6 @@
 //! pipeline, and turn its answers into platform calls. They never import each other and
 //! never touch the store.
 
+pub mod discord;
 pub mod http;
 pub mod web;

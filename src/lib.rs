@@ -17,6 +17,7 @@
 //! - [`outbox`] — the background task that delivers forwarded tickets, with retries.
 //! - [`forwarders`] — the HTTP clients of customer-service systems: webhook, Open311.
 //! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's callback.
+//! - [`status`] — the platform connections' state, for `/healthz`.
 //! - [`config`] — layered settings, validated at start-up.
 //! - [`server`] — assembles the above and serves; shared by `main` and the tests.
 //! - [`address_file`] — where a running `serve` records its address for the staff commands.
@@ -35,6 +36,7 @@ pub mod pipeline;
 pub mod responses;
 pub mod server;
 pub mod staff;
+pub mod status;
 pub mod store;
 pub mod watcher;
 

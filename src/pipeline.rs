@@ -155,7 +155,8 @@ impl Pipeline {
         Ok(Pipeline {
             store,
             destinations: settings.forwarders.destinations(),
-            forum: false,
+            forum: settings.channels.discord.enabled()
+                && settings.channels.discord.staff_forum_id != 0,
             retry: settings.retry_policy(),
             settings,
             policy,
@@ -1054,6 +1055,22 @@ fn masked_copy(c: &Classification) -> Option<String> {
 
 /// Read access for the staff, so that adapters never hold the store.
 impl Pipeline {
+    /// The thread whose agents' forum post is `post_id`.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn thread_of_post(&self, post_id: &str) -> Result<Option<ThreadId>, PipelineError> {
+        Ok(self.store.thread_by_remote(Destination::Forum, post_id)?)
+    }
+
+    /// The thread, as it is now.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn thread(&self, id: ThreadId) -> Result<Option<Thread>, PipelineError> {
+        Ok(self.store.thread(id)?)
+    }
+
     /// # Errors
     /// The store failed.
     pub fn threads(

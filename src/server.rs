@@ -21,12 +21,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt as _;
 
+use crate::adapters::discord;
 use crate::adapters::http::{self, AppState};
 use crate::config::{ConfigSource, Settings};
 use crate::forwarders::Forwarders;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::responses::{Origin, Responses};
+use crate::status::Connections;
 use crate::store::Store;
 use crate::{outbox, watcher};
 
@@ -86,14 +88,24 @@ pub async fn run(
     let watcher = tokio::spawn(watcher::run(Arc::clone(&pipeline), stop_rx.clone()));
     let outbox = tokio::spawn(outbox::run(
         Arc::clone(&pipeline),
-        forwarders,
+        Arc::clone(&forwarders),
         stop_rx.clone(),
     ));
+    let connections = Arc::new(Connections::default());
+    // Without a token nothing Discord-related starts: no connection is attempted.
+    let discord = pipeline.settings().channels.discord.enabled().then(|| {
+        tokio::spawn(discord::gateway::run(
+            Arc::clone(&pipeline),
+            forwarders,
+            Arc::clone(&connections),
+            stop_rx.clone(),
+        ))
+    });
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .context("the HTTP client could not be built")?;
-    let state = AppState::new(Arc::clone(&pipeline), client)?;
+    let state = AppState::new(Arc::clone(&pipeline), client, connections)?;
     let sweeper = tokio::spawn(sweep_limiters(state.clone(), stop_rx));
     let app = http::router(state);
 
@@ -106,7 +118,7 @@ pub async fn run(
     let stopped_by = serve(listener, app, pipeline.settings(), shutdown, store_failed).await;
 
     let _ = stop_tx.send(true);
-    for task in [watcher, outbox, sweeper] {
+    for task in [watcher, outbox, sweeper].into_iter().chain(discord) {
         if tokio::time::timeout(TASKS_STOP, task).await.is_err() {
             tracing::warn!("a background task did not stop in time");
         }

@@ -19,6 +19,7 @@
 //! | `q`    | next_attempt_at ++ job id          | (queued jobs, by due time)    |
 //! | `k`    | job state ++ job id                | (jobs by state)               |
 //! | `i`    | `i` / `k`                          | instance id / token key       |
+//! | `p`    | destination ++ 0 ++ remote id      | thread id (a forum post's)    |
 //!
 //! An outbox job is written in the same batch as the message that caused it, so a crash
 //! cannot keep one without the other; a job that is done is deleted with its index entries.
@@ -41,7 +42,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::message::{Channel, PlatformMessageId, Sender, StoredMessage};
-use crate::domain::outbox::{Job, JobId, JobState};
+use crate::domain::outbox::{Destination, Job, JobId, JobState};
 use crate::domain::sender::SenderRecord;
 use crate::domain::thread::{AuditEvent, Thread, ThreadId, ThreadState};
 
@@ -86,6 +87,7 @@ const JOB: u8 = b'o';
 const QUEUE: u8 = b'q';
 const JOB_STATE: u8 = b'k';
 const INSTANCE: u8 = b'i';
+const REMOTE: u8 = b'p';
 
 /// Everything one step of a thread's life writes, applied atomically by [`Store::write`].
 #[derive(Debug)]
@@ -282,6 +284,18 @@ impl Store {
             Some(id) => self.thread(ThreadId::new(read_u64(&id))),
             None => Ok(None),
         }
+    }
+
+    /// The thread a destination knows by `remote` (the thread of a Discord forum post).
+    pub fn thread_by_remote(
+        &self,
+        destination: Destination,
+        remote: &str,
+    ) -> Result<Option<ThreadId>> {
+        Ok(self
+            .tree
+            .get(key_remote(destination, remote))?
+            .map(|v| ThreadId::new(read_u64(&v))))
     }
 
     /// The thread a platform message of this sender was already stored on, if it was.
@@ -484,6 +498,16 @@ impl Store {
             key_party(LATEST, &t.channel, t.sender.as_str()),
             id.clone(),
         ));
+        // Where a platform names the thread by its own id (a forum post), find it back.
+        for r in t
+            .tickets
+            .iter()
+            .filter(|r| r.destination == Destination::Forum)
+        {
+            if let Some(remote) = &r.ticket_id {
+                ops.push(Op::Insert(key_remote(r.destination, remote), id.clone()));
+            }
+        }
         if let Some(pid) = &w.dedupe {
             ops.push(Op::Insert(key_dedupe(&t.channel, &t.sender, pid), id));
         }
@@ -773,6 +797,14 @@ fn key_party(prefix: u8, channel: &Channel, party: &str) -> Vec<u8> {
     k.extend_from_slice(channel.as_str().as_bytes());
     k.push(0);
     k.extend_from_slice(party.as_bytes());
+    k
+}
+
+fn key_remote(destination: Destination, remote: &str) -> Vec<u8> {
+    let mut k = vec![REMOTE];
+    k.extend_from_slice(destination.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(remote.as_bytes());
     k
 }
 

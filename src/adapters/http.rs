@@ -36,6 +36,7 @@ use crate::domain::thread::ThreadId;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::staff::{Filter, OutboxEntry, OutboxFilter};
+use crate::status::Connections;
 
 /// Seconds a client is told to wait when the store cannot take writes.
 const RETRY_AFTER_UNAVAILABLE: u64 = 30;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     pub client: reqwest::Client,
     identities: Arc<Identities>,
+    /// The platforms' connections, reported by `/healthz`.
+    connections: Arc<Connections>,
     /// The web channel's flood limit per client address.
     addresses: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
@@ -53,7 +56,11 @@ pub struct AppState {
 impl AppState {
     /// # Errors
     /// The flood settings cannot make a quota (`Settings::load` already checked them).
-    pub fn new(pipeline: Arc<Pipeline>, client: reqwest::Client) -> anyhow::Result<AppState> {
+    pub fn new(
+        pipeline: Arc<Pipeline>,
+        client: reqwest::Client,
+        connections: Arc<Connections>,
+    ) -> anyhow::Result<AppState> {
         let settings = pipeline.settings();
         let web = &settings.channels.web;
         let identities = Identities::new(
@@ -68,6 +75,7 @@ impl AppState {
             .ok_or_else(|| anyhow::anyhow!("flood.per_address_seconds must be at least 1"))?
             .allow_burst(burst);
         Ok(AppState {
+            connections,
             identities: Arc::new(identities),
             addresses: Arc::new(RateLimiter::keyed(quota)),
             pipeline,
@@ -479,7 +487,12 @@ async fn retry_job(
 async fn healthz(State(state): State<AppState>) -> Response {
     let store = state.pipeline.store();
     match store.failure() {
-        None => Json(json!({ "status": "ok", "store_id": store.instance_id() })).into_response(),
+        None => Json(json!({
+            "status": "ok",
+            "store_id": store.instance_id(),
+            "channels": state.connections.snapshot(),
+        }))
+        .into_response(),
         Some(reason) => {
             let mut response = (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -487,6 +500,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
                     "status": "unhealthy",
                     "reason": format!("the store cannot take writes: {reason}"),
                     "store_id": store.instance_id(),
+                    "channels": state.connections.snapshot(),
                 })),
             )
                 .into_response();
@@ -531,7 +545,12 @@ mod tests {
             Arc::new(Metrics::default()),
         )
         .unwrap();
-        let state = AppState::new(Arc::new(pipeline), reqwest::Client::new()).unwrap();
+        let state = AppState::new(
+            Arc::new(pipeline),
+            reqwest::Client::new(),
+            Arc::new(Connections::default()),
+        )
+        .unwrap();
         for i in 0..1000u32 {
             let [_, _, a, b] = i.to_be_bytes();
             let _ = state.addresses.check_key(&IpAddr::from([10, 0, a, b]));

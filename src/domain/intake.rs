@@ -292,12 +292,12 @@ pub fn decide(
             now,
         ));
         if rules.forum {
-            let post = forum_post(&thread, &d.messages[0], first_seq, reading, now);
-            if !thread
+            let opens = !thread
                 .tickets
                 .iter()
-                .any(|t| t.destination == Destination::Forum)
-            {
+                .any(|t| t.destination == Destination::Forum);
+            let post = forum_post(&thread, &d.messages[0], first_seq, reading, opens, now);
+            if opens {
                 thread.tickets.push(TicketRef {
                     destination: Destination::Forum,
                     job: post.id.clone(),
@@ -446,6 +446,7 @@ fn forum_post(
     message: &StoredMessage,
     seq: u32,
     reading: &Reading,
+    opens: bool,
     now: DateTime<Utc>,
 ) -> Job {
     Job::reply(
@@ -462,6 +463,7 @@ fn forum_post(
             last_citizen_at: message.at,
             at: now,
             post: Some(super::outbox::PostInfo {
+                opens,
                 category: thread.category,
                 confidence: thread.confidence,
                 reasons: reading.reasons.clone(),

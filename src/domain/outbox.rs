@@ -196,6 +196,9 @@ pub struct Reply {
 /// The triage shown on the agents' forum post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostInfo {
+    /// This message opens the thread's post (later ones are appended to it).
+    #[serde(default)]
+    pub opens: bool,
     pub category: Category,
     pub confidence: f32,
     /// The classifier's reasons, as staff may read them.

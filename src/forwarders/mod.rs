@@ -44,6 +44,8 @@ pub struct Forwarders {
     callback: Option<callback::Callback>,
     /// Registered by the platforms' adapters once they start.
     couriers: RwLock<HashMap<Destination, Arc<dyn Courier>>>,
+    /// The platforms configured: their jobs wait for the adapter to connect.
+    platforms: Vec<Destination>,
 }
 
 fn limiter(per_second: u32) -> DefaultDirectRateLimiter {
@@ -84,6 +86,11 @@ impl Forwarders {
             open311,
             callback,
             couriers: RwLock::new(HashMap::new()),
+            platforms: if settings.channels.discord.enabled() {
+                vec![Destination::Discord, Destination::Forum]
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -123,6 +130,9 @@ impl Forwarders {
                     .and_then(|c| c.get(&job.destination).cloned());
                 match courier {
                     Some(c) => c.attempt(job).await,
+                    None if !self.platforms.contains(&job.destination) => {
+                        not_configured(job.destination)
+                    }
                     // The adapter has not connected yet (or lost its configuration): wait.
                     None => Attempt::Failed(DeliveryError {
                         retry_after_secs: Some(5),

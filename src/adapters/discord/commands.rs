@@ -136,6 +136,8 @@ pub enum ActionError {
     UnknownComponent(String),
     #[error("\"{0}\" is not a category (urgent, info or complaint)")]
     BadCategory(String),
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// The slash commands, as the body of the bulk overwrite
@@ -557,6 +559,9 @@ pub fn error_answer(error: &ActionError) -> String {
         ActionError::BadReference(raw) => format!(
             "« {raw} » n'est pas une référence de fil comme G-000042. / \"{raw}\" is not a thread reference such as G-000042."
         ),
+        ActionError::Failed(_) => {
+            "guichet n'a pas pu le faire ; réessayez dans un moment. / guichet could not do it; try again in a moment.".to_owned()
+        }
         ActionError::UnknownComponent(_) => {
             "Ce bouton n'est plus reconnu. / This button is no longer recognised.".to_owned()
         }

@@ -17,6 +17,8 @@
 
 pub mod commands;
 pub mod courier;
+pub mod delivery;
+pub mod gateway;
 pub mod render;
 
 use serde_json::{json, Value};

@@ -386,3 +386,120 @@ async fn without_a_token_no_connection_is_attempted() {
     let (_, health) = crate::helpers::send(app.client.get(app.url("/healthz"))).await;
     assert!(health["channels"].get("discord").is_none(), "{health}");
 }
+
+/// guichet's Discord settings as environment variables, for the real binary.
+fn discord_env(fake: &FakeDiscord) -> Vec<(&'static str, String)> {
+    let f = fake.fixture();
+    vec![
+        ("GUICHET__CHANNELS__DISCORD__TOKEN", f.token.clone()),
+        ("GUICHET__CHANNELS__DISCORD__API_URL", fake.api_url()),
+        (
+            "GUICHET__CHANNELS__DISCORD__GUILD_ID",
+            f.guild_id.to_string(),
+        ),
+        (
+            "GUICHET__CHANNELS__DISCORD__STAFF_FORUM_ID",
+            f.staff_forum_id.to_string(),
+        ),
+        (
+            "GUICHET__CHANNELS__DISCORD__AGENT_ROLE_ID",
+            f.agent_role_id.to_string(),
+        ),
+        (
+            "GUICHET__CHANNELS__DISCORD__COORDINATOR_ROLE_ID",
+            f.coordinator_role_id.to_string(),
+        ),
+        ("GUICHET__OUTBOX__INITIAL_BACKOFF_MS", "300".into()),
+        ("GUICHET__OUTBOX__MAX_BACKOFF_SECONDS", "2".into()),
+    ]
+}
+
+#[tokio::test]
+async fn discord_failing_for_ten_seconds_across_a_kill_9_loses_and_doubles_nothing() {
+    let fake = FakeDiscord::start().await;
+    let f = fake.fixture().clone();
+    let dir = tempfile::tempdir().unwrap();
+    let env = discord_env(&fake);
+    fake.fail_for(
+        Route::post("/channels/*/messages"),
+        500,
+        Duration::from_secs(10),
+    );
+    fake.fail_for(
+        Route::post("/channels/*/threads"),
+        500,
+        Duration::from_secs(10),
+    );
+    let failing_since = Instant::now();
+    let mut served = crate::helpers::serve_with(dir.path(), &env);
+    assert!(fake.wait_until_identified(WAIT).await);
+
+    let texts = [
+        "pu d'eau depuis 6h dans tout le bloc, rue des Érables",
+        "ça sent le gaz dans la cage d'escalier au 455 Principale",
+        "un arbre est tombé sur les fils électriques devant chez nous, ça fait des étincelles",
+    ];
+    for (citizen, text) in f.citizens.iter().zip(texts) {
+        fake.dispatch_message_create(IncomingMessage::dm(citizen, text));
+    }
+    let client = reqwest::Client::new();
+    let url = served.url("/api/threads?state=all");
+    assert!(
+        eventually(WAIT, || async {
+            let (_, body) =
+                crate::helpers::send(client.get(&url).bearer_auth(crate::helpers::TOKEN)).await;
+            body["threads"]
+                .as_array()
+                .is_some_and(|t| t.len() == texts.len())
+        })
+        .await,
+        "every DM is stored"
+    );
+    // Attempts fail meanwhile; then guichet dies without a chance to tidy up.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    drop(served);
+    let _served = crate::helpers::serve_with(dir.path(), &env);
+    assert!(
+        fake.wait_for_sessions(2, WAIT).await,
+        "the restarted guichet identifies"
+    );
+
+    let recovered = Duration::from_secs(10).saturating_sub(failing_since.elapsed());
+    tokio::time::sleep(recovered).await;
+    for citizen in f.citizens.iter().take(texts.len()) {
+        let dm = fake.dm_channel_of(citizen);
+        assert!(
+            wait_bot_messages(&fake, dm, 1).await,
+            "{} is answered",
+            citizen.id
+        );
+    }
+    assert!(
+        eventually(WAIT, || async {
+            fake.threads_in(f.staff_forum_id).len() >= texts.len()
+        })
+        .await
+    );
+    // Long enough for any duplicate to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for citizen in f.citizens.iter().take(texts.len()) {
+        let dm = fake.dm_channel_of(citizen);
+        assert_eq!(
+            bot_messages(&fake, dm).len(),
+            1,
+            "one acknowledgment for {}",
+            citizen.id
+        );
+    }
+    let posts = fake.threads_in(f.staff_forum_id);
+    assert_eq!(posts.len(), texts.len(), "each post exists once");
+    let mut names: Vec<String> = posts
+        .iter()
+        .map(|p| p["name"].as_str().unwrap()[..8].to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), texts.len());
+}

@@ -160,3 +160,72 @@ async fn an_agent_answer_is_posted_to_the_web_callback() {
     assert_eq!(posted["sender"], "c13");
     assert_eq!(posted["text"], "C'est noté, merci.");
 }
+
+#[tokio::test]
+async fn an_agent_answer_survives_a_callback_outage_of_a_minute() {
+    use axum::{http::StatusCode, routing::post, Json, Router};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let outage_until = Instant::now() + Duration::from_secs(60);
+    let received: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (r, n) = (Arc::clone(&received), Arc::clone(&refused));
+    let receiver = Router::new().route(
+        "/callback",
+        post(
+            move |headers: axum::http::HeaderMap, Json(v): Json<serde_json::Value>| {
+                let (r, n) = (Arc::clone(&r), Arc::clone(&n));
+                async move {
+                    if Instant::now() < outage_until {
+                        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|k| k.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    r.lock().unwrap().push((key, v));
+                    StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let callback = format!("http://{}/callback", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let app = spawn_app_with(|s| {
+        s.channels.web.callback_url = callback;
+        s.outbox.initial_backoff_ms = 500;
+        s.outbox.max_backoff_seconds = 5;
+        s.outbox.max_attempts = 1000;
+    })
+    .await;
+    let (_, body) = app.post_message(message("c14", COMPLAINT)).await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    let (status, reply) = app
+        .staff_post(
+            &format!("/api/threads/{id}/replies"),
+            json!({ "agent": "Ana", "text": "Nous passerons demain matin." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["relayed"], true);
+    let arrived = crate::helpers::eventually(Duration::from_secs(90), || async {
+        !received.lock().unwrap().is_empty()
+    })
+    .await;
+    assert!(arrived, "the answer arrives once the site is back");
+    assert!(
+        refused.load(std::sync::atomic::Ordering::Relaxed) >= 3,
+        "it was retried"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "delivered once: {received:?}");
+    assert_eq!(received[0].1["text"], "Nous passerons demain matin.");
+    assert_eq!(received[0].1["sender"], "c14");
+    assert!(received[0].0.ends_with("-web"), "{}", received[0].0);
+}

@@ -53,8 +53,20 @@ pub(crate) const SUPPLEMENT_2: &str = include_str!("../../data/corpus/supplement
 pub(crate) const REALISTIC_FR: &str = include_str!("../../data/corpus/realistic_fr.jsonl");
 pub(crate) const REALISTIC_EN: &str = include_str!("../../data/corpus/realistic_en.jsonl");
 
+/// Training-only hard cases written with the concept lexicons: billing and tax questions
+/// that say "urgent" or "help", figures of speech, and dangers to persons told without
+/// hazard words, in both languages.
+pub(crate) const HARD_CASES: &str = include_str!("../../data/corpus/hard_cases.jsonl");
+
 /// Every file the built-in classifier learns from.
-pub(crate) const BUILTIN: [&str; 5] = [TRAIN, SUPPLEMENT, SUPPLEMENT_2, REALISTIC_FR, REALISTIC_EN];
+pub(crate) const BUILTIN: [&str; 6] = [
+    TRAIN,
+    SUPPLEMENT,
+    SUPPLEMENT_2,
+    REALISTIC_FR,
+    REALISTIC_EN,
+    HARD_CASES,
+];
 
 /// What the built-in classifier learns from: the training split, the supplements and the
 /// realistic messages. Never the test split, nor the fresh or billing evaluation sets.

@@ -576,22 +576,10 @@ mod cross_validation {
             f(&mut o);
             grid.push((name.to_string(), o));
         };
-        add("no idf", &|o| o.model.idf = false);
-        add("no sublinear", &|o| o.features.sublinear = false);
-        add("function words 1", &|o| o.features.function_words = 1.0);
-        add("function words 0.1", &|o| o.features.function_words = 0.1);
-        add("chars 0.2", &|o| o.features.chars = 0.2);
-        add("bigrams 0", &|o| o.features.bigrams = 0.0);
-        add("bigrams 0.5", &|o| o.features.bigrams = 0.5);
-        add("epochs 8", &|o| o.model.epochs = 8);
-        add("epochs 12", &|o| o.model.epochs = 12);
-        add("epochs 12, lr 2", &|o| {
-            o.model.epochs = 12;
-            o.model.learning_rate = 2.0;
-        });
-        add("concepts 0", &|o| o.features.concept_cues = 0.0);
-        add("concepts 2", &|o| o.features.concept_cues = 2.0);
-        add("no rules", &|o| o.rules = false);
+        add("no billing threshold", &|o| o.billing_threshold = 0.0);
+        add("billing threshold 0.3", &|o| o.billing_threshold = 0.3);
+        add("billing threshold 0.4", &|o| o.billing_threshold = 0.4);
+        add("billing threshold 0.6", &|o| o.billing_threshold = 0.6);
         let _ = (Stemming::None, ModelKind::LogisticRegression);
         for (name, options) in &grid {
             let r = cross_validate_with(&examples, 5, *options).expect("train has every category");

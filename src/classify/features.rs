@@ -81,10 +81,10 @@ impl Default for FeatureConfig {
             signals: 1.0,
             concepts: 1.0,
             glossary: 1.0,
-            context_cues: 2.0,
+            context_cues: 1.0,
             hazard_cues: 0.0,
-            concept_cues: 1.0,
-            function_words: 0.3,
+            concept_cues: 2.0,
+            function_words: 0.5,
             sublinear: true,
         }
     }
@@ -394,9 +394,9 @@ const FUNCTION_WORDS: &[&str] = &[
     "sommes", "etes", "etait", "avait", "dans", "sur", "pour", "par", "avec", "chez", "moi", "toi",
     "lui", "eux", "fait", "faire", "bien", "aussi", "tout", "tous", "toute", "toutes", "puis",
     "bonjour", "merci", "allo", "salut", // English
-    "i", "my", "we", "our", "us", "you", "your", "he", "she", "they", "them", "their", "his", "her",
-    "it", "its", "an", "the", "am", "is", "are", "was", "were", "be", "been", "to", "of", "in",
-    "at", "for", "with", "and", "or", "but", "so", "that", "this", "these", "those", "there",
+    "i", "my", "we", "our", "us", "you", "your", "he", "she", "they", "them", "their", "his",
+    "her", "it", "its", "an", "the", "am", "is", "are", "was", "were", "be", "been", "to", "of",
+    "in", "at", "for", "with", "and", "or", "but", "so", "that", "this", "these", "those", "there",
     "here", "do", "does", "did", "have", "has", "had", "re", "ve", "ll", "by", "from", "just",
     "hi", "hello", "hey", "thanks", "thank", "please",
 ];

@@ -224,7 +224,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull|pit", "attaque|attaquent|attacking|attacked|mord|mordre|bite|bitten|biting"], 4),
     hazard("dangerous animal", &["=enrage|=enragee|rabid"], 0),
     hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull", "agressif|agressifs|aggressive|dangereux|dangerous"], 3),
-    hazard("person hurt", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|personne|homme|femme|man|woman", "blesse|blessee|blesses|injured|bleeding|saigne|inconscient|unconscious"], 3),
+    hazard("person hurt", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|personne|homme|femme|man|woman", "blesse|blessee|blesses|injured|=bleeding|=saigne|inconscient|unconscious"], 3),
     hazard("dangerous objects", &["seringues|seringue|needles|needle|syringes|vitre|verre|glass|bottles|bouteilles", "enfants|kids|children|toddlers|jouent|playing|sable|sandbox|slide"], 8),
     // A person at risk, told without hazard words.
     hazard("person injured", &["blesse|blessee|blesses|blessees|injured|injury|injuries|=saigne|=saignent|=bleeding|=bleeds"], 0),
@@ -235,7 +235,8 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard_unless("person burned", &["brulure|brulures|=burns"], 0, "cd|dvd"),
     hazard("person trapped", &["=trapped"], 0),
     hazard("person trapped", &["coince|coincee|coinces|coincees|stuck|pogne|pognes|enferme|enfermee|enfermes|enfermees|bloque|bloquee|bloques|bloquees|locked", "ascenseur|elevator|lift|voiture|auto|char|vehicule|vehicle|maison|house|home|logement|appartement|apartment|batisse|building|immeuble|debris|rubble|decombres|inside|dedans|interieur|toit|roof|balcon|balcony|sous|under|underneath|glace|riviere|river|eau|water|boue|mud|cave|basement|chambre|room|escalier|stairs|stairwell|cage|garage|grenier|attic"], 3),
-    hazard("person buried", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|man|homme|femme|woman|worker|workers|ouvrier|ouvriers|travailleur|travailleurs|people|gens|person|skier|chien|dog|husband|mari|wife|femme|son|fils|fille|daughter", "enseveli*|buried|coince*|=trapped|stuck"], 4),
+    hazard("person buried", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|man|homme|femme|woman|worker|workers|ouvrier|ouvriers|travailleur|travailleurs|people|gens|person|skier|chien|dog|husband|mari|wife|son|fils|fille|daughter", "enseveli*|buried"], 4),
+    hazard("person trapped", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|man|homme|femme|woman|worker|workers|ouvrier|ouvriers|travailleur|travailleurs|people|gens|person|skier|chien|dog|husband|mari|wife|son|fils|fille|daughter", "coince*|=trapped|stuck"], 4),
     hazard("cannot breathe", &["peut|peux|pouvons|peuvent|arrive|arrivent|capable|can|cannot|cant|could|couldn|hard|trouble|struggling|difficulte|difficultes|misere|mal|du|de", "respirer|breathe|breathing|respire"], 3),
     hazard("cannot breathe", &["respire|respirent|breathing|breathes|breathe", "pas|plus|mal|not|barely|difficilement|hard|heavy"], 1),
     hazard("cannot breathe", &["not|isnt|isn|stopped|arrete|stop", "breathing|respirer"], 2),
@@ -359,7 +360,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::NotCurrent, "hypothetical", &["if", "i|we|you|it|there|someone", "ever"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["prochaine|prochain|next", "fois|time|hiver|winter|ete|summer|year|annee|printemps|spring|automne|fall"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["un", "jour"], 0),
-    phrase(Kind::NotCurrent, "general question", &["=difference|=differences|generalement|habituellement|normalement|usually|generally|typically|alertes|alerts|notifications|subscribe|abonner|inscrire|minscrire|carte|map|reclamation|reclamations|claim|claims|indemnisation|assurance|insurance|preparer|preparing|prepare|preparation|checklist|future|avance|ahead|volunteer|benevole|benevoles"], 0),
+    phrase(Kind::NotCurrent, "general question", &["=difference|=differences|generalement|habituellement|normalement|usually|generally|typically|=alertes|=alerts|=notifications|subscribe|abonner|inscrire|minscrire|carte|map|reclamation|reclamations|claim|claims|indemnisation|assurance|insurance|preparer|preparing|prepare|preparation|checklist|future|avance|ahead|volunteer|benevole|benevoles"], 0),
     phrase(Kind::NotCurrent, "general question", &["sign", "up"], 0),
     phrase(Kind::NotCurrent, "general question", &["en|in", "general"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["what|quoi|que", "do|faire", "during|pendant|lors"], 2),
@@ -454,11 +455,17 @@ impl RuleScratch {
             (Kind::Ongoing, "context:ongoing"),
             (Kind::Billing, "context:billing"),
             (Kind::Figurative, "context:figurative"),
+            (Kind::Admin, "context:administrative"),
         ] {
             if self.contexts.iter().any(|c| c.0 == kind) {
                 cue(name);
             }
         }
+    }
+
+    /// Whether the last message is about money, a fine, a permit or a form.
+    pub fn administrative(&self) -> bool {
+        self.contexts.iter().any(|c| c.0 == Kind::Admin)
     }
 
     /// The concepts found by phrases that raise nothing (billing, "cannot get out"...).

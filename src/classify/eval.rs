@@ -576,10 +576,11 @@ mod cross_validation {
             f(&mut o);
             grid.push((name.to_string(), o));
         };
-        add("no billing threshold", &|o| o.billing_threshold = 0.0);
-        add("billing threshold 0.3", &|o| o.billing_threshold = 0.3);
-        add("billing threshold 0.4", &|o| o.billing_threshold = 0.4);
-        add("billing threshold 0.6", &|o| o.billing_threshold = 0.6);
+        add("context cues 2", &|o| o.features.context_cues = 2.0);
+        add("context cues 0.5", &|o| o.features.context_cues = 0.5);
+        add("epochs 20", &|o| o.model.epochs = 20);
+        add("lr 5", &|o| o.model.learning_rate = 5.0);
+        add("function words 0.7", &|o| o.features.function_words = 0.7);
         let _ = (Stemming::None, ModelKind::LogisticRegression);
         for (name, options) in &grid {
             let r = cross_validate_with(&examples, 5, *options).expect("train has every category");

@@ -299,6 +299,20 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Billing, "utility billing", &["taxe|taxes|tax|taxation", "municipale|municipales|fonciere|foncieres|property|municipal|eau|water|scolaire|school|bienvenue|welcome"], 2),
     phrase(Kind::Billing, "utility billing", &["facture|factures|invoice|invoices|=bill|=bills"], 0),
     phrase(Kind::Billing, "utility billing", &["compte|comptes", "de|d|du", "taxe|taxes|eau|hydro|electricite|gaz|energir"], 1),
+    // Complaints phrased as questions: a feature for the model, which otherwise reads any
+    // question as a request for information.
+    phrase(Kind::Cue, "complaint as a question", &["c|ce", "est|quoi", "quoi|cette|ce", "cette|ce|ces|cet|affaire|histoire|niaiserie|joke"], 0),
+    phrase(Kind::Cue, "complaint as a question", &["comment", "ca", "se", "fait"], 0),
+    phrase(Kind::Cue, "complaint as a question", &["pourquoi|pk|why|how", "encore|toujours|jamais|always|still|never|again|come"], 6),
+    phrase(Kind::Cue, "complaint as a question", &["on|je|we|i", "paye|paie|payons|pay|paying", "pour|for", "quoi|what|rien|nothing"], 2),
+    phrase(Kind::Cue, "complaint as a question", &["what", "gives|the|am"], 0),
+    phrase(Kind::Cue, "complaint as a question", &["are|you|u|r", "you|u|kidding|serious|joking"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["quand|when", "est|are|r", "ce|you|u", "que|going|gonna", "vous|to|fix|do"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["vous|you|u", "attendez|waiting|wait", "quoi|for|que"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["c|it", "est|is", "une|a", "joke|farce|blague"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["a|has|ca|it", "pas|no|makes", "d|de|sense", "allure|sens|bon|sense"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["who|qui", "do|dois|faut", "i|je|tu|il", "have|appeler|call|parler|talk|need"], 2),
+    phrase(Kind::Cue, "complaint as a question", &["is|anyone|quelqu|personne", "anyone|ever|going|un|va|gonna", "going|ever|venir|come|fix|reparer|repondre|answer|call|rappeler"], 2),
     // Administrative matters: a bare call for urgency is about them.
     phrase(Kind::Admin, "administrative matter", &["frais|fee|fees|fine|fined|amende|amendes|ticket|tickets|constat|constats|taxe|taxes|tax|payment|paiement|paye|payer|paid|pay|charge|charged|chargé|refund|rembourse|remboursement|permis|permit|permits|penalty|penalite|interets|interest|solde|balance|account|dossier|formulaire|form|forms|website|site|portail|inscription|registration|evaluation|assessment|reclamation|claim|facture|bill|bills|compte|impot|impots|owe|dois|doit"], 0),
     // Figures of speech.
@@ -441,6 +455,8 @@ pub(crate) struct RuleScratch {
     hazards: Vec<(&'static str, usize, usize)>,
     /// Concepts found by feature-only phrases and by billing phrases.
     cues: Vec<Concept>,
+    /// Other feature-only phrases found ("complaint as a question").
+    phrase_cues: Vec<&'static str>,
 }
 
 impl RuleScratch {
@@ -460,6 +476,9 @@ impl RuleScratch {
             if self.contexts.iter().any(|c| c.0 == kind) {
                 cue(name);
             }
+        }
+        for &name in &self.phrase_cues {
+            cue(name);
         }
     }
 
@@ -486,6 +505,7 @@ pub(crate) fn hazards(
     scratch.contexts.clear();
     scratch.hazards.clear();
     scratch.cues.clear();
+    scratch.phrase_cues.clear();
     if !table.mark(norm, &mut scratch.marks) {
         return;
     }
@@ -493,7 +513,10 @@ pub(crate) fn hazards(
         let (start, end) = (at[0], at[at.len() - 1]);
         match p.kind {
             Kind::Hazard => scratch.hazards.push((p.topic, start, end)),
-            Kind::Cue => scratch.cues.extend(Concept::of_topic(p.topic)),
+            Kind::Cue => match Concept::of_topic(p.topic) {
+                Some(concept) => scratch.cues.push(concept),
+                None => scratch.phrase_cues.push(p.topic),
+            },
             Kind::Billing => {
                 scratch.cues.push(Concept::UtilityBilling);
                 scratch.contexts.push((Kind::Billing, start, end));

@@ -1,16 +1,26 @@
-//! Safety rules: hazard phrases that raise a message to urgent, whatever the model says.
+//! Safety rules: hazard and concept phrases that raise a message to urgent, whatever the
+//! model says.
 //!
-//! Owns the phrase tables (gas, water, power, sewer, flooding, downed lines, traffic lights,
-//! sinkholes...) in French and English, and the context phrases that disarm them: a clearly
-//! past or resolved event ("la semaine passée", "was out", "est revenu"), or a planned or
-//! hypothetical one ("prévue", "en cas de", "what to do if"), unless the same sentence also
-//! says it is still going on ("depuis", "encore", "still", "right now"). Rules can only raise a
-//! category, never lower it: a missed urgent is the worst error the product can make, a false
-//! one costs an agent a minute. No I/O.
+//! Owns the phrase tables, in French and English: hazards (gas, water, power, sewer,
+//! flooding, downed lines, traffic lights, sinkholes...), dangers to persons told without
+//! hazard words (someone injured, burned, trapped, buried, unable to breathe, "aidez-nous", a
+//! vulnerable person without medication or heat, an ambulance that cannot get through),
+//! failing safety equipment (a railway crossing barrier, an alarm that keeps ringing, a
+//! chemical smell) and outages told as a situation ("on est dans le noir depuis 19h"); and the
+//! context phrases that disarm them: a clearly past or resolved event ("la semaine passée",
+//! "was out", "est revenu"), a planned or hypothetical one ("prévue", "en cas de", "what to do
+//! if"), unless the same sentence also says it is still going on ("depuis", "encore", "still",
+//! "right now"); a bill, a tax or a rate for water, power or gas (which disarms even an
+//! ongoing one, and a bare "URGENT" anywhere in a message about money); a figure of speech
+//! ("tout va exploser", "dying of boredom", "vous nous laissez dans le noir"). Some phrases
+//! are only features for the model (utility billing, "can't get out", complaints phrased as
+//! questions). Rules can only raise a category, never lower it: a missed urgent is the worst
+//! error the product can make, a false one costs an agent a minute. No I/O.
 //!
 //! Phrases are matched on normalized tokens, so accents, case, elisions and SMS spellings are
 //! already folded; words of five letters or more also match with one typo ("electricte",
-//! "inondtion"). Between two words of a phrase, up to `gap` other words may stand.
+//! "inondtion"), unless written `=word`. Between two words of a phrase, up to `gap` other
+//! words may stand.
 
 use std::sync::OnceLock;
 

@@ -581,7 +581,13 @@ mod cross_validation {
         add("epochs 20", &|o| o.model.epochs = 20);
         add("lr 5", &|o| o.model.learning_rate = 5.0);
         add("function words 0.7", &|o| o.features.function_words = 0.7);
-        let _ = (Stemming::None, ModelKind::LogisticRegression);
+        add("no stemming", &|o| o.features.stemming = Stemming::None);
+        add("stem detected language", &|o| {
+            o.features.stemming = Stemming::Detected
+        });
+        add("complement NB", &|o| {
+            o.model.kind = ModelKind::ComplementNaiveBayes
+        });
         for (name, options) in &grid {
             let r = cross_validate_with(&examples, 5, *options).expect("train has every category");
             println!("{}", line(name, &r));

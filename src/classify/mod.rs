@@ -128,7 +128,7 @@ pub struct Classification {
 /// is more likely. Read off the out-of-fold precision/recall curve of the whole decision
 /// (model, threshold and hazard phrases; 5-fold cross-validation of the built-in corpus,
 /// `eval::calibration_and_threshold`): the highest threshold whose urgent recall is still
-/// 0.99 (0.984 in French, 0.995 in English, urgent precision 0.85). The curve is in
+/// 0.99 (0.987 in French, 0.994 in English, urgent precision 0.85). The curve is in
 /// `BENCHMARKS.md`.
 pub const URGENT_THRESHOLD: f32 = 0.15;
 

@@ -71,8 +71,9 @@ pub struct Report {
 /// One bin of the reliability table: the answers whose confidence fell in `[low, high)`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReliabilityBin {
-    pub low: f32,
-    pub high: f32,
+    /// Bounds as f64 so that 0.9 prints as 0.9 in JSON.
+    pub low: f64,
+    pub high: f64,
     pub count: usize,
     pub mean_confidence: f32,
     pub accuracy: f32,
@@ -122,8 +123,8 @@ fn calibration(pairs: &[(&Example, Classification)]) -> Calibration {
     let n = pairs.len();
     let bins: Vec<ReliabilityBin> = (0..BINS)
         .map(|b| ReliabilityBin {
-            low: b as f32 / BINS as f32,
-            high: (b + 1) as f32 / BINS as f32,
+            low: b as f64 / BINS as f64,
+            high: (b + 1) as f64 / BINS as f64,
             count: count[b],
             mean_confidence: if count[b] > 0 {
                 confidence[b] / count[b] as f32
@@ -418,14 +419,19 @@ impl fmt::Display for Report {
             "concept found", "messages", "accuracy", "urgent", "urgent recall", "false urgent"
         )?;
         for c in &self.concepts {
+            let recall = if c.urgent > 0 {
+                format!("{:.3}", c.urgent_recall)
+            } else {
+                "-".to_string()
+            };
             writeln!(
                 f,
-                "{:<26} {:>8} {:>8.3} {:>7} {:>13.3} {:>12}",
+                "{:<26} {:>8} {:>8.3} {:>7} {:>13} {:>12}",
                 c.concept.as_str(),
                 c.messages,
                 c.accuracy,
                 c.urgent,
-                c.urgent_recall,
+                recall,
                 c.false_urgent
             )?;
         }
@@ -503,6 +509,43 @@ mod tests {
         assert_eq!(r.examples, 0);
         assert_eq!(r.macro_f1, 0.0);
         assert!(r.to_string().contains("0 examples"));
+    }
+
+    #[test]
+    fn the_report_counts_concepts_and_bins_every_answer_by_confidence() {
+        let examples = vec![
+            example(
+                Category::Urgent,
+                Language::Fr,
+                "ya quelqu un de coince dans lascenseur du metro",
+            ),
+            example(
+                Category::Info,
+                Language::Fr,
+                "urgent: cest quand la date limite pour payer ma facture deau?",
+            ),
+            example(Category::Info, Language::En, "when is garbage day"),
+        ];
+        let report = evaluate(Classifier::builtin(), &examples);
+        let person = &report.concepts[0];
+        assert_eq!(person.concept, Concept::PersonAtRisk);
+        assert_eq!((person.messages, person.urgent), (1, 1));
+        assert_eq!(person.urgent_recall, 1.0);
+        let billing = report
+            .concepts
+            .iter()
+            .find(|c| c.concept == Concept::UtilityBilling)
+            .expect("every concept has a row");
+        assert_eq!(
+            (billing.messages, billing.urgent, billing.false_urgent),
+            (1, 0, 0)
+        );
+        let binned: usize = report.calibration.bins.iter().map(|b| b.count).sum();
+        assert_eq!(binned, 3);
+        assert!((0.0..=1.0).contains(&report.calibration.ece));
+        let text = report.to_string();
+        assert!(text.contains("person at risk"), "{text}");
+        assert!(text.contains("calibration: ECE"), "{text}");
     }
 
     #[test]

@@ -34,7 +34,9 @@ LABELS = ["urgent", "info", "complaint"]
 # guichet trains on the train split and, when present, the training-only supplements:
 # the baseline gets exactly the same training data.
 DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl",
-                               CORPUS / "supplement2.jsonl") if p.exists()]
+                               CORPUS / "supplement2.jsonl", CORPUS / "realistic_fr.jsonl",
+                               CORPUS / "realistic_en.jsonl", CORPUS / "hard_cases.jsonl")
+                 if p.exists()]
 GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 
 
@@ -91,6 +93,10 @@ def main() -> int:
 
     macro = f1_score(y_test, pred, labels=LABELS, average="macro", zero_division=0)
     print(f"macro-F1 overall: {macro:.3f}")
+    n_urgent = sum(1 for p in pred if p == "urgent")
+    false_urgent = sum(1 for y, p in zip(y_test, pred) if p == "urgent" and y != "urgent")
+    print(f"predicted urgent: {n_urgent} of {len(pred)}; "
+          f"not labelled urgent: {false_urgent} ({false_urgent / len(pred):.1%})")
     for lang in ("fr", "en"):
         idx = [i for i, l in enumerate(langs) if l == lang]
         yt = [y_test[i] for i in idx]
@@ -149,6 +155,10 @@ def side_by_side(args, macro, y_test, pred, langs, baseline_rate):
         m, ur = lang_scores(lang)
         rows.append((f"macro-F1 {lang}", f"{m:.3f}", f"{g_lang[lang]['macro_f1']:.3f}"))
         rows.append((f"urgent recall {lang}", f"{ur:.3f}", f"{g_lang[lang]['urgent_recall']:.3f}"))
+    g_false = g["confusion"][0][2] + g["confusion"][1][2]
+    b_false = sum(1 for y, p in zip(y_test, pred) if p == "urgent" and y != "urgent")
+    rows.append(("false urgents", f"{b_false} ({b_false / len(pred):.1%})",
+                 f"{g_false} ({g_false / len(pred):.1%})"))
     rows.append(("messages/s (1 core)", f"{baseline_rate:,.0f}",
                  f"{g['timing']['messages_per_second']:,.0f}"))
     rows.append(("model start-up", "-", f"{g['timing']['startup_ms']:.0f} ms"))

@@ -1,6 +1,6 @@
 //! Classifier benchmarks: throughput of `classify` over the test split (messages per second),
 //! and the start-up cost of `Classifier::train` on what the built-in classifier learns from
-//! (the training split and its supplements).
+//! (the training split, the supplements, the realistic messages and the hard cases).
 //!
 //! Run with `cargo bench --bench classify`.
 
@@ -31,7 +31,7 @@ fn training_time(c: &mut Criterion) {
     let examples = training_examples();
     let mut group = c.benchmark_group("train");
     group.sample_size(20);
-    group.bench_function("train split and supplements", |b| {
+    group.bench_function("built-in corpus", |b| {
         b.iter(|| black_box(Classifier::train(black_box(&examples))))
     });
     group.finish();

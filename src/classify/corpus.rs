@@ -47,13 +47,31 @@ pub(crate) const SUPPLEMENT: &str = include_str!("../../data/corpus/supplement.j
 /// where cross-validation showed the model weakest.
 pub(crate) const SUPPLEMENT_2: &str = include_str!("../../data/corpus/supplement2.jsonl");
 
-/// What the built-in classifier learns from: the training split and the supplements. Never
-/// the test split, nor the fresh evaluation set.
+/// Training-only messages written to read like real ones (short, run-on, SMS spelling,
+/// distress without the city's words, billing questions that say "urgent"), in Quebec French
+/// and in English.
+pub(crate) const REALISTIC_FR: &str = include_str!("../../data/corpus/realistic_fr.jsonl");
+pub(crate) const REALISTIC_EN: &str = include_str!("../../data/corpus/realistic_en.jsonl");
+
+/// Training-only hard cases written with the concept lexicons: billing and tax questions
+/// that say "urgent" or "help", figures of speech, and dangers to persons told without
+/// hazard words, in both languages.
+pub(crate) const HARD_CASES: &str = include_str!("../../data/corpus/hard_cases.jsonl");
+
+/// Every file the built-in classifier learns from.
+pub(crate) const BUILTIN: [&str; 6] = [
+    TRAIN,
+    SUPPLEMENT,
+    SUPPLEMENT_2,
+    REALISTIC_FR,
+    REALISTIC_EN,
+    HARD_CASES,
+];
+
+/// What the built-in classifier learns from: the training split, the supplements and the
+/// realistic messages. Never the test split, nor the fresh or billing evaluation sets.
 pub(crate) fn builtin_examples() -> Vec<Example> {
-    [TRAIN, SUPPLEMENT, SUPPLEMENT_2]
-        .into_iter()
-        .flat_map(parse_lenient)
-        .collect()
+    BUILTIN.into_iter().flat_map(parse_lenient).collect()
 }
 
 /// Like [`parse_labelled`], but skips bad lines: for the corpus compiled into the binary,

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::domain::{Category, Language};
 
 use super::model::{class_index, CLASSES, N_CLASSES};
-use super::{Classification, Classifier, ClassifyError, Example, Options};
+use super::{Classification, Classifier, ClassifyError, Concept, Example, Options};
 
 /// Scores of one category.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,7 +61,125 @@ pub struct Report {
     pub languages: Vec<LanguageScores>,
     /// Share of examples whose detected language is the labelled one.
     pub language_accuracy: f32,
+    /// Confidence against accuracy (reliability), and the expected calibration error.
+    pub calibration: Calibration,
+    /// How the messages in which each concept of the lexicon was found were classified.
+    pub concepts: Vec<ConceptScores>,
     pub misclassified: Vec<Misclassified>,
+}
+
+/// One bin of the reliability table: the answers whose confidence fell in `[low, high)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    /// Bounds as f64 so that 0.9 prints as 0.9 in JSON.
+    pub low: f64,
+    pub high: f64,
+    pub count: usize,
+    pub mean_confidence: f32,
+    pub accuracy: f32,
+}
+
+/// Whether the confidence means what it says: of the answers given with confidence 0.8,
+/// about 80 % should be right.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    /// Ten bins of width 0.1 (empty ones included).
+    pub bins: Vec<ReliabilityBin>,
+    /// Expected calibration error: the gap between confidence and accuracy, averaged over
+    /// the bins weighted by their counts (0 is perfect).
+    pub ece: f32,
+    /// Mean confidence and accuracy over all answers.
+    pub mean_confidence: f32,
+}
+
+/// How the messages in which a concept was found (armed or not) were classified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConceptScores {
+    pub concept: Concept,
+    /// Messages in which the concept was found.
+    pub messages: usize,
+    /// Share of them classified as labelled.
+    pub accuracy: f32,
+    /// Of those labelled urgent: how many, and the share classified urgent.
+    pub urgent: usize,
+    pub urgent_recall: f32,
+    /// Of those not labelled urgent: how many were classified urgent.
+    pub false_urgent: usize,
+}
+
+fn calibration(pairs: &[(&Example, Classification)]) -> Calibration {
+    const BINS: usize = 10;
+    let mut count = [0usize; BINS];
+    let mut confidence = [0f32; BINS];
+    let mut right = [0usize; BINS];
+    for (e, c) in pairs {
+        let b = ((c.confidence * BINS as f32) as usize).min(BINS - 1);
+        count[b] += 1;
+        confidence[b] += c.confidence;
+        if c.category == e.label {
+            right[b] += 1;
+        }
+    }
+    let n = pairs.len();
+    let bins: Vec<ReliabilityBin> = (0..BINS)
+        .map(|b| ReliabilityBin {
+            low: b as f64 / BINS as f64,
+            high: (b + 1) as f64 / BINS as f64,
+            count: count[b],
+            mean_confidence: if count[b] > 0 {
+                confidence[b] / count[b] as f32
+            } else {
+                0.0
+            },
+            accuracy: ratio(right[b], count[b]),
+        })
+        .collect();
+    let ece = bins
+        .iter()
+        .map(|b| ratio(b.count, n) * (b.mean_confidence - b.accuracy).abs())
+        .sum();
+    Calibration {
+        bins,
+        ece,
+        mean_confidence: if n > 0 {
+            pairs.iter().map(|(_, c)| c.confidence).sum::<f32>() / n as f32
+        } else {
+            0.0
+        },
+    }
+}
+
+fn concept_scores(pairs: &[(&Example, Classification)]) -> Vec<ConceptScores> {
+    Concept::ALL
+        .iter()
+        .map(|&concept| {
+            let with: Vec<&(&Example, Classification)> = pairs
+                .iter()
+                .filter(|(_, c)| c.concepts.contains(&concept))
+                .collect();
+            let right = with.iter().filter(|(e, c)| e.label == c.category).count();
+            let urgent = with
+                .iter()
+                .filter(|(e, _)| e.label == Category::Urgent)
+                .count();
+            let found = with
+                .iter()
+                .filter(|(e, c)| e.label == Category::Urgent && c.category == Category::Urgent)
+                .count();
+            let false_urgent = with
+                .iter()
+                .filter(|(e, c)| e.label != Category::Urgent && c.category == Category::Urgent)
+                .count();
+            ConceptScores {
+                concept,
+                messages: with.len(),
+                accuracy: ratio(right, with.len()),
+                urgent,
+                urgent_recall: ratio(found, urgent),
+                false_urgent,
+            }
+        })
+        .collect()
 }
 
 impl Report {
@@ -106,6 +224,8 @@ impl Report {
             confusion: matrix,
             languages,
             language_accuracy: ratio(detected, pairs.len()),
+            calibration: calibration(pairs),
+            concepts: concept_scores(pairs),
             misclassified: pairs
                 .iter()
                 .filter(|(e, c)| e.label != c.category)
@@ -167,7 +287,7 @@ pub(crate) fn cross_validate_with(
             .filter(|(_, &f)| f != fold)
             .map(|(e, _)| e.clone())
             .collect();
-        let classifier = Classifier::train_with(&train, options)?;
+        let classifier = Classifier::train_options(&train, options)?;
         for (i, e) in examples.iter().enumerate() {
             if fold_of[i] == fold {
                 predictions[i] = Some(classifier.classify(&e.text));
@@ -292,6 +412,50 @@ impl fmt::Display for Report {
                 l.urgent_recall
             )?;
         }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "{:<26} {:>8} {:>8} {:>7} {:>13} {:>12}",
+            "concept found", "messages", "accuracy", "urgent", "urgent recall", "false urgent"
+        )?;
+        for c in &self.concepts {
+            let recall = if c.urgent > 0 {
+                format!("{:.3}", c.urgent_recall)
+            } else {
+                "-".to_string()
+            };
+            writeln!(
+                f,
+                "{:<26} {:>8} {:>8.3} {:>7} {:>13} {:>12}",
+                c.concept.as_str(),
+                c.messages,
+                c.accuracy,
+                c.urgent,
+                recall,
+                c.false_urgent
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "calibration: ECE {:.3}, mean confidence {:.3} against accuracy {:.3}",
+            self.calibration.ece, self.calibration.mean_confidence, self.accuracy
+        )?;
+        writeln!(
+            f,
+            "{:<11} {:>8} {:>15} {:>8}",
+            "confidence", "answers", "mean confidence", "accuracy"
+        )?;
+        for b in self.calibration.bins.iter().filter(|b| b.count > 0) {
+            writeln!(
+                f,
+                "{:<11} {:>8} {:>15.3} {:>8.3}",
+                format!("{:.1}-{:.1}", b.low, b.high),
+                b.count,
+                b.mean_confidence,
+                b.accuracy
+            )?;
+        }
         if !self.misclassified.is_empty() {
             writeln!(f)?;
             writeln!(f, "misclassified ({}):", self.misclassified.len())?;
@@ -345,6 +509,43 @@ mod tests {
         assert_eq!(r.examples, 0);
         assert_eq!(r.macro_f1, 0.0);
         assert!(r.to_string().contains("0 examples"));
+    }
+
+    #[test]
+    fn the_report_counts_concepts_and_bins_every_answer_by_confidence() {
+        let examples = vec![
+            example(
+                Category::Urgent,
+                Language::Fr,
+                "ya quelqu un de coince dans lascenseur du metro",
+            ),
+            example(
+                Category::Info,
+                Language::Fr,
+                "urgent: cest quand la date limite pour payer ma facture deau?",
+            ),
+            example(Category::Info, Language::En, "when is garbage day"),
+        ];
+        let report = evaluate(Classifier::builtin(), &examples);
+        let person = &report.concepts[0];
+        assert_eq!(person.concept, Concept::PersonAtRisk);
+        assert_eq!((person.messages, person.urgent), (1, 1));
+        assert_eq!(person.urgent_recall, 1.0);
+        let billing = report
+            .concepts
+            .iter()
+            .find(|c| c.concept == Concept::UtilityBilling)
+            .expect("every concept has a row");
+        assert_eq!(
+            (billing.messages, billing.urgent, billing.false_urgent),
+            (1, 0, 0)
+        );
+        let binned: usize = report.calibration.bins.iter().map(|b| b.count).sum();
+        assert_eq!(binned, 3);
+        assert!((0.0..=1.0).contains(&report.calibration.ece));
+        let text = report.to_string();
+        assert!(text.contains("person at risk"), "{text}");
+        assert!(text.contains("calibration: ECE"), "{text}");
     }
 
     #[test]
@@ -418,60 +619,17 @@ mod cross_validation {
             f(&mut o);
             grid.push((name.to_string(), o));
         };
-        add("idf", &|o| o.model.idf = true);
-
-        add("not balanced", &|o| o.model.balanced = false);
-        add("epochs 12", &|o| o.model.epochs = 12);
-        add("epochs 50", &|o| o.model.epochs = 50);
-        add("lr 2.0", &|o| o.model.learning_rate = 2.0);
-        add("lr 8.0", &|o| o.model.learning_rate = 8.0);
-        add("l2 1e-4", &|o| o.model.l2 = 1e-4);
-        add("complement NB", &|o| {
-            o.model.kind = ModelKind::ComplementNaiveBayes
-        });
-        add("multinomial NB", &|o| {
-            o.model.kind = ModelKind::MultinomialNaiveBayes
-        });
+        add("context cues 2", &|o| o.features.context_cues = 2.0);
+        add("context cues 0.5", &|o| o.features.context_cues = 0.5);
+        add("epochs 20", &|o| o.model.epochs = 20);
+        add("lr 5", &|o| o.model.learning_rate = 5.0);
+        add("function words 0.7", &|o| o.features.function_words = 0.7);
         add("no stemming", &|o| o.features.stemming = Stemming::None);
         add("stem detected language", &|o| {
             o.features.stemming = Stemming::Detected
         });
-        add("bigrams 1.0", &|o| o.features.bigrams = 1.0);
-        add("bigrams 0.5", &|o| o.features.bigrams = 0.5);
-        add("no chars", &|o| o.features.chars = 0.0);
-        add("chars 3-5 x0.1", &|o| o.features.chars = 0.1);
-        add("chars 3-5 x0.35", &|o| o.features.chars = 0.35);
-        add("chars 3-5 x1", &|o| o.features.chars = 1.0);
-        add("chars 4-5 x0.2", &|o| o.features.char_min = 4);
-        add("signals 0", &|o| o.features.signals = 0.0);
-        add("signals 2", &|o| o.features.signals = 2.0);
-        add("glossary 0", &|o| o.features.glossary = 0.0);
-        add("glossary 0.5", &|o| o.features.glossary = 0.5);
-        add("glossary 2", &|o| o.features.glossary = 2.0);
-        add("concepts 0", &|o| o.features.concepts = 0.0);
-        add("concepts 2", &|o| o.features.concepts = 2.0);
-        add("context cues 0", &|o| o.features.context_cues = 0.0);
-        add("context cues 1", &|o| o.features.context_cues = 1.0);
-        add("context cues 3", &|o| o.features.context_cues = 3.0);
-        add("hazard cues 1", &|o| o.features.hazard_cues = 1.0);
-        add("threshold 0.5 (argmax)", &|o| o.urgent_threshold = 0.5);
-        add("threshold 0.4", &|o| o.urgent_threshold = 0.4);
-        add("threshold 0.35", &|o| o.urgent_threshold = 0.35);
-        add("threshold 0.3", &|o| o.urgent_threshold = 0.3);
-        add("threshold 0.45", &|o| o.urgent_threshold = 0.45);
-        add("threshold 0.25", &|o| o.urgent_threshold = 0.25);
-        add("no rules", &|o| o.rules = false);
-        add("no rules, threshold 0.25", &|o| {
-            o.rules = false;
-            o.urgent_threshold = 0.25;
-        });
-        add("no rules, threshold 0.5", &|o| {
-            o.rules = false;
-            o.urgent_threshold = 0.5;
-        });
-        add("model only, no context cues", &|o| {
-            o.rules = false;
-            o.features.context_cues = 0.0;
+        add("complement NB", &|o| {
+            o.model.kind = ModelKind::ComplementNaiveBayes
         });
         for (name, options) in &grid {
             let r = cross_validate_with(&examples, 5, *options).expect("train has every category");
@@ -505,7 +663,7 @@ mod supplement_held_out {
                 },
             ),
         ] {
-            let classifier = Classifier::train_with(&train, options).expect("every category");
+            let classifier = Classifier::train_options(&train, options).expect("every category");
             let r = evaluate(&classifier, &supplement);
             println!("{}", cross_validation::line(name, &r));
             if name == "default" {
@@ -583,5 +741,169 @@ mod model_errors {
         let r = cross_validate_with(&examples, 5, Options::default())
             .expect("train has every category");
         println!("{r}");
+    }
+}
+
+/// The calibration of the model and the choice of the urgent threshold, on out-of-fold
+/// answers (5-fold cross-validation of what the built-in classifier learns from; never the
+/// test split nor a fresh set): the temperature that minimises the negative log-likelihood
+/// of the model's probabilities, then the precision/recall curve of the final urgent
+/// decision (the model past the threshold, or an armed hazard phrase) as the threshold moves.
+/// Run with `cargo test --release -- --ignored calibration_and_threshold --nocapture`;
+/// the chosen values are the constants `TEMPERATURE` and `URGENT_THRESHOLD`.
+#[cfg(test)]
+mod calibration_and_threshold {
+    use super::*;
+    use crate::classify::corpus::builtin_examples;
+    use crate::classify::model::softmax;
+
+    #[test]
+    #[ignore = "prints the fitted temperature and the urgent precision/recall curve"]
+    fn calibration_and_threshold() {
+        let examples = builtin_examples();
+        let folds = 5;
+        let mut fold_of = vec![0usize; examples.len()];
+        let mut seen = std::collections::HashMap::new();
+        for (i, e) in examples.iter().enumerate() {
+            let n = seen.entry((e.label, e.lang)).or_insert(0usize);
+            fold_of[i] = *n % folds;
+            *n += 1;
+        }
+        let options = Options {
+            temperature: 1.0,
+            ..Options::default()
+        };
+        // (logits, armed hazard, label, language, armed danger to a person)
+        let mut oof: Vec<([f32; N_CLASSES], bool, usize, Language, bool)> = Vec::new();
+        for fold in 0..folds {
+            let train: Vec<Example> = examples
+                .iter()
+                .zip(&fold_of)
+                .filter(|(_, &f)| f != fold)
+                .map(|(e, _)| e.clone())
+                .collect();
+            let classifier = Classifier::train_options(&train, options).expect("categories");
+            for (e, _) in examples.iter().zip(&fold_of).filter(|(_, &f)| f == fold) {
+                let z = classifier.model_logits(&e.text);
+                let (_, armed, person) = classifier.model_probabilities(&e.text);
+                oof.push((z, armed, class_index(e.label), e.lang, person));
+            }
+        }
+        let nll = |t: f32| -> f32 {
+            oof.iter()
+                .map(|(z, _, y, _, _)| -softmax(z.map(|x| x / t))[*y].max(1e-9).ln())
+                .sum::<f32>()
+                / oof.len() as f32
+        };
+        let mut best = (1.0f32, f32::INFINITY);
+        for i in 4..=100 {
+            let t = i as f32 * 0.05;
+            let l = nll(t);
+            if l < best.1 {
+                best = (t, l);
+            }
+        }
+        let t = best.0;
+        println!(
+            "temperature: NLL {:.4} at T=1, best T={t:.2} (NLL {:.4}), {} out-of-fold answers",
+            nll(1.0),
+            best.1,
+            oof.len()
+        );
+        let armed: Vec<_> = oof.iter().filter(|o| o.1).collect();
+        let right = armed
+            .iter()
+            .filter(|o| o.2 == class_index(Category::Urgent))
+            .count();
+        println!(
+            "hazard phrases: fire on {}, labelled urgent {} (precision {:.3})",
+            armed.len(),
+            right,
+            right as f32 / armed.len().max(1) as f32
+        );
+        let urgent = class_index(Category::Urgent);
+        for floor in [0.0f32, 0.01, 0.02, 0.05, 0.1, 0.2] {
+            println!("rule floor {floor:.2}");
+            println!("threshold  urgent-P  urgent-R  fr-R   en-R   macro-F1");
+            for i in 1..=14 {
+                let threshold = i as f32 * 0.05;
+                let pairs: Vec<(Category, Category, Language)> = oof
+                    .iter()
+                    .map(|(z, armed, y, lang, person)| {
+                        let p = softmax(z.map(|x| x / t));
+                        let raised = *person || (*armed && p[urgent] >= floor);
+                        let predicted = if raised || p[urgent] >= threshold {
+                            Category::Urgent
+                        } else {
+                            let best = (0..N_CLASSES)
+                                .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+                                .unwrap_or(0);
+                            CLASSES[best]
+                        };
+                        (CLASSES[*y], predicted, *lang)
+                    })
+                    .collect();
+                let m = confusion(pairs.iter().map(|&(e, p, _)| (e, p)));
+                let s = scores(&m);
+                let recall_of = |lang: Language| {
+                    let m = confusion(
+                        pairs
+                            .iter()
+                            .filter(|p| p.2 == lang)
+                            .map(|&(e, p, _)| (e, p)),
+                    );
+                    scores(&m)[urgent].recall
+                };
+                println!(
+                    "{threshold:>9.2}  {:>8.3}  {:>8.3}  {:.3}  {:.3}  {:.3}",
+                    s[urgent].precision,
+                    s[urgent].recall,
+                    recall_of(Language::Fr),
+                    recall_of(Language::En),
+                    macro_f1(&s)
+                );
+            }
+        }
+    }
+}
+
+/// Where the time goes: training on the built-in corpus, and classifying with each costly
+/// option turned off in turn. Run with
+/// `cargo test --release -- --ignored speed_probe --nocapture`.
+#[cfg(test)]
+mod speed_probe {
+    use super::*;
+    use crate::classify::corpus::builtin_examples;
+
+    #[test]
+    #[ignore = "prints timings"]
+    fn speed_probe() {
+        let examples = builtin_examples();
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let base = Options::default();
+        let mut variants: Vec<(&str, Options)> = vec![("default", base)];
+        let mut o = base;
+        o.features.sublinear = false;
+        variants.push(("no sublinear", o));
+        let mut o = base;
+        o.rules = false;
+        variants.push(("no rules", o));
+        let mut o = base;
+        o.features.chars = 0.0;
+        variants.push(("no chars", o));
+        let mut o = base;
+        o.model.epochs = 10;
+        variants.push(("10 epochs", o));
+        for (name, options) in variants {
+            let start = std::time::Instant::now();
+            let classifier = Classifier::train_options(&examples, options).expect("categories");
+            let train = start.elapsed();
+            let start = std::time::Instant::now();
+            for t in &texts {
+                std::hint::black_box(classifier.classify(t));
+            }
+            let per_second = texts.len() as f64 / start.elapsed().as_secs_f64();
+            println!("{name:<14} train {train:>10.1?}  classify {per_second:>8.0} msgs/s");
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Feature extraction: normalized tokens to hashed feature indices.
 //!
-//! Owns what the model sees: word stems (Snowball, French and English), character n-grams of
-//! each word (at a low weight: some robustness to typos), concept classes and a bilingual
-//! glossary shared by both languages, typographic signals (question mark, exclamations,
-//! emojis, length) and the contexts the safety rules saw (past, chronic, ongoing, planned).
-//! Stem bigrams are available but off: cross-validation found no gain. Features are hashed
-//! into a fixed-size table, so no n-gram is ever built as a `String`: extraction allocates
-//! nothing once its buffers have grown. No I/O.
+//! Owns what the model sees: word stems (Snowball, French and English) and stem bigrams,
+//! concept classes and a bilingual glossary shared by both languages, typographic signals
+//! (question mark, exclamations, emojis, length), the contexts the safety rules saw (past,
+//! chronic, ongoing, planned, billing, figurative) and the concepts of the lexicon. Function
+//! words are damped and repeated features count sublinearly, as in TF-IDF; the inverse
+//! document frequency is the model's. Character n-grams are available but off:
+//! cross-validation found them worth nothing once bigrams were on, for twice the cost.
+//! Features are hashed into a fixed-size table, so no n-gram is ever built as a `String`:
+//! extraction allocates nothing once its buffers have grown. No I/O.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -59,6 +61,14 @@ pub(crate) struct FeatureConfig {
     pub context_cues: f32,
     /// Whether the safety rules found a hazard phrase (armed or disarmed).
     pub hazard_cues: f32,
+    /// The concepts of the lexicon (person at risk, utility billing...), found armed or not.
+    pub concept_cues: f32,
+    /// Weight of the word and character features of function words ("je", "ai", "nous",
+    /// "our", "the"): they carry the style of whoever wrote the training messages, not what
+    /// a message is about.
+    pub function_words: f32,
+    /// Repeated features count `1 + ln(count)` times, not `count` times (sublinear tf).
+    pub sublinear: bool,
 }
 
 impl Default for FeatureConfig {
@@ -66,15 +76,18 @@ impl Default for FeatureConfig {
         FeatureConfig {
             bits: 18,
             stemming: Stemming::Both,
-            bigrams: 0.0,
-            chars: 0.2,
+            bigrams: 1.0,
+            chars: 0.0,
             char_min: 3,
             char_max: 5,
             signals: 1.0,
             concepts: 1.0,
             glossary: 1.0,
-            context_cues: 2.0,
+            context_cues: 1.0,
             hazard_cues: 0.0,
+            concept_cues: 2.0,
+            function_words: 0.5,
+            sublinear: true,
         }
     }
 }
@@ -86,6 +99,8 @@ pub(crate) struct Features {
     pub index: Vec<u32>,
     pub token: Vec<u32>,
     pub value: Vec<f32>,
+    /// Scratch for merging repeated indices.
+    pub(super) merge: Vec<(u32, u32, f32)>,
 }
 
 /// Token attribution of message-level features.
@@ -96,6 +111,46 @@ impl Features {
         self.index.clear();
         self.token.clear();
         self.value.clear();
+    }
+
+    /// A copy of the features without the scratch buffer, to keep for training.
+    pub fn to_owned_features(&self) -> Features {
+        Features {
+            index: self.index.clone(),
+            token: self.token.clone(),
+            value: self.value.clone(),
+            merge: Vec::new(),
+        }
+    }
+
+    /// Merges repeated indices: `n` occurrences of value `v` become one of `v (1 + ln n)`,
+    /// attributed to the first token that produced it.
+    fn sublinear(&mut self) {
+        let n = self.index.len();
+        if n < 2 {
+            return;
+        }
+        let merge = &mut self.merge;
+        merge.clear();
+        merge.extend((0..n).map(|i| (self.index[i], self.token[i], self.value[i])));
+        merge.sort_unstable_by_key(|&(f, t, _)| (f, t));
+        self.index.clear();
+        self.token.clear();
+        self.value.clear();
+        let mut k = 0;
+        while k < n {
+            let (f, t, _) = merge[k];
+            let (mut sum, mut count) = (0.0f32, 0u32);
+            while k < n && merge[k].0 == f {
+                sum += merge[k].2;
+                count += 1;
+                k += 1;
+            }
+            self.index.push(f);
+            self.token.push(t);
+            self.value
+                .push(sum / count as f32 * (1.0 + (count as f32).ln()));
+        }
     }
 
     fn push(&mut self, hash: u64, mask: u64, token: u32, value: f32) {
@@ -219,16 +274,21 @@ impl Extractor {
                 continue;
             }
             let (h, other) = self.stem_hashes(token, language);
-            out.push(h, mask, at, 1.0);
+            let weight = if is_function_word(token) {
+                c.function_words
+            } else {
+                1.0
+            };
+            out.push(h, mask, at, weight);
             if let Some(other) = other {
-                out.push(other, mask, at, 1.0);
+                out.push(other, mask, at, weight);
             }
             if let Some(p) = prev {
                 out.push(combine(SEED_BIGRAM, p, h), mask, at, c.bigrams);
             }
             prev = Some(h);
             if c.chars != 0.0 {
-                self.char_ngrams(token, mask, at, out);
+                self.char_ngrams(token, mask, at, c.chars * weight, out);
             }
             if let Some(name) = concept(token) {
                 out.push(
@@ -250,6 +310,8 @@ impl Extractor {
         for cue in cues {
             let weight = if cue.starts_with("hazard:") {
                 c.hazard_cues
+            } else if cue.starts_with("concept:") {
+                c.concept_cues
             } else {
                 c.context_cues
             };
@@ -285,10 +347,13 @@ impl Extractor {
                 _ => b"length:long",
             });
         }
+        if c.sublinear {
+            out.sublinear();
+        }
     }
 
     /// Character n-grams of "<token>", hashed with a rolling start so nothing is allocated.
-    fn char_ngrams(&self, token: &str, mask: u64, at: u32, out: &mut Features) {
+    fn char_ngrams(&self, token: &str, mask: u64, at: u32, weight: f32, out: &mut Features) {
         let (min, max) = (self.config.char_min, self.config.char_max);
         if min == 0 || min > max {
             return;
@@ -307,12 +372,36 @@ impl Extractor {
             for len in 1..=max.min(padded_len - start) {
                 h = fnv_step(h, byte_at(start + len - 1));
                 if len >= min {
-                    out.push(mix(h ^ len as u64), mask, at, self.config.chars);
+                    out.push(mix(h ^ len as u64), mask, at, weight);
                 }
             }
         }
     }
 }
+
+/// French and English function words: pronouns, articles, auxiliaries, prepositions. Not
+/// negations ("pas", "no", "not"), nor question words: those decide triage.
+fn is_function_word(token: &str) -> bool {
+    static SET: OnceLock<WordSet> = OnceLock::new();
+    SET.get_or_init(|| word_set(FUNCTION_WORDS)).contains(token)
+}
+
+const FUNCTION_WORDS: &[&str] = &[
+    // French
+    "je", "j", "tu", "il", "ils", "elle", "elles", "on", "nous", "vous", "me", "m", "te", "t", "se",
+    "s", "le", "la", "les", "l", "un", "une", "des", "de", "d", "du", "au", "aux", "et", "ou",
+    "mais", "donc", "car", "que", "qu", "qui", "ce", "c", "ca", "cet", "cette", "ces", "mon", "ma",
+    "mes", "ton", "ta", "tes", "son", "sa", "ses", "notre", "nos", "votre", "vos", "leur", "leurs",
+    "y", "en", "ne", "n", "ai", "as", "a", "avons", "avez", "ont", "est", "suis", "es", "sont",
+    "sommes", "etes", "etait", "avait", "dans", "sur", "pour", "par", "avec", "chez", "moi", "toi",
+    "lui", "eux", "fait", "faire", "bien", "aussi", "tout", "tous", "toute", "toutes", "puis",
+    "bonjour", "merci", "allo", "salut", // English
+    "i", "my", "we", "our", "us", "you", "your", "he", "she", "they", "them", "their", "his",
+    "her", "it", "its", "an", "the", "am", "is", "are", "was", "were", "be", "been", "to", "of",
+    "in", "at", "for", "with", "and", "or", "but", "so", "that", "this", "these", "those", "there",
+    "here", "do", "does", "did", "have", "has", "had", "re", "ve", "ll", "by", "from", "just",
+    "hi", "hello", "hey", "thanks", "thank", "please",
+];
 
 /// The shared name of a city-service word and its translation.
 fn gloss(token: &str) -> Option<&'static str> {

@@ -9,26 +9,47 @@
 //!
 //! - `normalize`: text to lowercase ASCII words ([`normalize`], also used by the FAQ matcher);
 //! - `lang`: French or English;
-//! - `features` and `model`: hashed stem, concept, glossary, character n-gram and context
-//!   features, and the model learned from the labelled corpus (logistic regression; the
-//!   cross-validation in `eval` says why);
-//! - `phrase` and `rules`: hazard phrases ("odeur de gaz", "no power") that raise a message to
-//!   urgent whatever the model says, unless the event is clearly past, planned or hypothetical;
+//! - `features` and `model`: hashed stem, stem-bigram, concept, glossary and context
+//!   features, weighted like TF-IDF (sublinear term frequency, inverse document frequency,
+//!   function words damped), and the model learned from the labelled corpus (logistic
+//!   regression; the cross-validation in `eval` says why);
+//! - `phrase` and `rules`: the lexicon of hazard and concept phrases ("odeur de gaz",
+//!   "coincé dans l'ascenseur", "l'ambulance peut pas passer") with its guards (past,
+//!   planned, hypothetical, billing, figurative);
+//! - `concepts`: the [`Concept`] groups those phrases belong to (person at risk, vulnerable
+//!   person, blocked access, failing safety equipment, ongoing outage, utility billing);
 //! - `moderation`: swearing, insults and threats, and the masked copy of the text;
-//! - `corpus`: the labelled file formats ([`parse_labelled`]);
-//! - [`eval`]: scores on labelled examples, and the cross-validation the choices rest on.
+//! - `corpus`: the labelled file formats ([`parse_labelled`]) and the compiled-in corpus;
+//! - [`eval`]: scores on labelled examples (with per-concept recall and calibration), and the
+//!   cross-validation the choices rest on.
 //!
 //! # Deciding
 //!
-//! The model gives a probability per category. Urgent wins as soon as its probability passes
-//! [`URGENT_THRESHOLD`], below the usual one half, because a missed urgent (a gas smell answered
-//! in 24 hours) costs far more than an agent's minute on a false one. A hazard phrase then
-//! raises to urgent; nothing ever lowers a category. Messages of fewer than four words get a
-//! confidence shrunk towards one third. Each step adds its reason.
+//! The model gives a calibrated probability per category (its logits divided by
+//! [`TEMPERATURE`]). Urgent wins as soon as its probability passes [`URGENT_THRESHOLD`],
+//! far below one half, because a missed urgent (a gas smell answered in 24 hours) costs far
+//! more than an agent's minute on a false one; for a message about a bill, a tax, a fee or a
+//! permit that names no hazard, the threshold is [`BILLING_THRESHOLD`]. Then the safety net:
+//! an armed phrase about a danger to a person (trapped, injured, unable to breathe, a
+//! vulnerable person without heat or medication, an ambulance that cannot get through)
+//! raises to urgent whatever the model says; any other armed hazard phrase raises unless the
+//! model gives urgent less than [`RULE_FLOOR`]. Nothing ever lowers a category. Messages of
+//! fewer than four words get a confidence shrunk towards one third. Each step adds its
+//! reason, naming the concept that decided ("hazard phrase: ... (person at risk: person
+//! trapped)").
 //!
-//! The model is not shown whether a hazard phrase fired: the phrases were written from the
-//! training split and catch nearly all of its urgent messages, so a model trained on that
-//! signal would learn to trust it and miss the urgent messages the phrases do not cover.
+//! The model sees which concepts were found, and whether each was current, but not whether
+//! the other hazard phrases (gas, water, sewer...) fired: those catch most urgent messages
+//! of the corpus, so a model trained on that signal would learn to trust it and miss the
+//! urgent messages the phrases do not cover. Concepts also fire on billing, past and
+//! hypothetical messages, so the model learns when they matter (cross-validation: +0.007
+//! macro-F1).
+//!
+//! # Learning from corrections
+//!
+//! [`Classifier::train_with`] trains on the built-in corpus plus the city's own corrections
+//! (masked text, category, language), a correction replacing any corpus message with the same
+//! normalized text.
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -38,6 +59,7 @@ use thiserror::Error;
 
 use crate::domain::{Category, Language};
 
+mod concepts;
 mod corpus;
 pub mod eval;
 mod features;
@@ -48,6 +70,7 @@ mod normalize;
 mod phrase;
 mod rules;
 
+pub use concepts::Concept;
 pub use corpus::parse_labelled;
 
 /// The labelled messages the built-in classifier learns from (the training split and its
@@ -96,13 +119,33 @@ pub struct Classification {
     pub reasons: Vec<String>,
     #[serde(skip)]
     pub moderation: Moderation,
+    /// The concepts the lexicon found (armed or not), for `guichet eval`'s per-concept table.
+    #[serde(skip)]
+    pub concepts: Vec<Concept>,
 }
 
 /// Urgent probability above which the model's answer is urgent, even when another category
-/// is more likely. Chosen by cross-validation of the model alone on the training split (see
-/// `eval`): from 0.5 down to 0.3 its urgent recall rises by 1 to 6 points for less than a
-/// point of macro-F1.
-pub const URGENT_THRESHOLD: f32 = 0.30;
+/// is more likely. Read off the out-of-fold precision/recall curve of the whole decision
+/// (model, threshold and hazard phrases; 5-fold cross-validation of the built-in corpus,
+/// `eval::calibration_and_threshold`): the highest threshold whose urgent recall is still
+/// 0.99 (0.987 in French, 0.994 in English, urgent precision 0.85). The curve is in
+/// `BENCHMARKS.md`.
+pub const URGENT_THRESHOLD: f32 = 0.15;
+
+/// Temperature of the model's softmax, fitted on out-of-fold logits (5-fold cross-validation
+/// of the built-in corpus) by minimising the negative log-likelihood; see
+/// `eval::calibration` and `BENCHMARKS.md`.
+pub const TEMPERATURE: f32 = 1.0;
+
+/// Calibrated urgent probability under which an armed hazard phrase (a gas smell, a water
+/// cut) does not raise a message the model is sure about: chosen on the out-of-fold
+/// precision/recall curve (see `BENCHMARKS.md`). Phrases about a danger to a person (someone
+/// trapped, injured, a vulnerable person without heat) always raise.
+pub const RULE_FLOOR: f32 = 0.02;
+
+/// Urgent threshold for messages about a bill, a tax, a fee or a permit that name no hazard
+/// (see [`Options`]); chosen by cross-validation like the others.
+pub const BILLING_THRESHOLD: f32 = 0.5;
 
 /// Confidence given to a message that a hazard phrase raised to urgent (when the model was
 /// less sure). The phrases are right on 95 % of the training messages they fire on (split
@@ -122,6 +165,16 @@ pub(crate) struct Options {
     pub urgent_threshold: f32,
     /// Hazard rules on or off (off only to measure what they add).
     pub rules: bool,
+    /// The model's logits are divided by this before the softmax (temperature scaling), so
+    /// that its probabilities match how often it is right on held-out messages.
+    pub temperature: f32,
+    /// A hazard phrase raises to urgent only when the model gives urgent at least this
+    /// probability; a danger to a person raises whatever the model says.
+    pub rule_floor: f32,
+    /// The urgent threshold for a message about a bill, a tax, a fee or a permit with no
+    /// hazard phrase: there "urgent" and "help" are about money, so urgent has to be the
+    /// model's most likely answer.
+    pub billing_threshold: f32,
 }
 
 impl Default for Options {
@@ -131,6 +184,9 @@ impl Default for Options {
             model: ModelConfig::default(),
             urgent_threshold: URGENT_THRESHOLD,
             rules: true,
+            temperature: TEMPERATURE,
+            rule_floor: RULE_FLOOR,
+            billing_threshold: BILLING_THRESHOLD,
         }
     }
 }
@@ -154,6 +210,7 @@ struct Scratch {
     rules: RuleScratch,
     hazards: Vec<Hazard>,
     cues: Vec<&'static str>,
+    concepts: Vec<Concept>,
     moderation: ModerationScratch,
 }
 
@@ -173,7 +230,20 @@ impl Scratch {
                 "hazard:disarmed"
             });
         }
+        self.concepts.clear();
+        self.concepts.extend_from_slice(self.rules.concepts());
+        for h in &self.hazards {
+            if let Some(concept) = h.concept() {
+                self.concepts.push(concept);
+                if h.disarmed_by.is_none() {
+                    self.cues.push(concept.armed_cue());
+                }
+            }
+        }
+        self.concepts.sort_unstable();
+        self.concepts.dedup();
         let cues = &mut self.cues;
+        cues.extend(self.concepts.iter().map(|c| c.cue()));
         self.rules.context_cues(|c| cues.push(c));
         extractor.extract(
             &self.seg,
@@ -198,10 +268,33 @@ impl Classifier {
     ///
     /// [`ClassifyError::MissingCategory`] when a category has no example.
     pub fn train(examples: &[Example]) -> Result<Classifier, ClassifyError> {
-        Classifier::train_with(examples, Options::default())
+        Classifier::train_options(examples, Options::default())
     }
 
-    pub(crate) fn train_with(
+    /// Learns from the built-in corpus plus `extra` labelled messages: the city's own
+    /// corrections (an agent's or the coordinator's change of a thread's category, with the
+    /// masked text), added at start-up. A correction replaces any corpus message with the
+    /// same normalized text, so the city's decision wins.
+    ///
+    /// The calibration temperature and the urgent threshold stay those measured on the
+    /// built-in corpus (see `BENCHMARKS.md`).
+    ///
+    /// # Errors
+    ///
+    /// [`ClassifyError::MissingCategory`] when a category has no example (never with the
+    /// built-in corpus).
+    pub fn train_with(extra: &[Example]) -> Result<Classifier, ClassifyError> {
+        let corrected: std::collections::HashSet<String> =
+            extra.iter().map(|e| normalize(&e.text)).collect();
+        let mut examples: Vec<Example> = corpus::builtin_examples()
+            .into_iter()
+            .filter(|e| !corrected.contains(&normalize(&e.text)))
+            .collect();
+        examples.extend(extra.iter().cloned());
+        Classifier::train(&examples)
+    }
+
+    pub(crate) fn train_options(
         examples: &[Example],
         options: Options,
     ) -> Result<Classifier, ClassifyError> {
@@ -212,17 +305,28 @@ impl Classifier {
         }
         let mut extractor = Extractor::new(options.features);
         let mut scratch = Scratch::default();
-        let mut vocabulary: Vec<String> = Vec::new();
+        // Stem the vocabulary once, before extraction: Snowball is the costliest step, and a
+        // word is stemmed once instead of once per occurrence.
+        let mut vocabulary: std::collections::HashSet<String, features::FastHash> =
+            Default::default();
+        for e in examples {
+            normalize::segment(&e.text, &mut scratch.seg);
+            normalize::normalize_words(&scratch.seg, &mut scratch.norm);
+            for i in 0..scratch.norm.len() {
+                let token = scratch.norm.token(i);
+                if !vocabulary.contains(token) {
+                    vocabulary.insert(token.to_string());
+                }
+            }
+        }
+        extractor.cache_stems(vocabulary.iter().map(String::as_str));
         let data: Vec<(Features, usize)> = examples
             .iter()
             .map(|e| {
                 scratch.analyze(&extractor, &e.text);
-                vocabulary
-                    .extend((0..scratch.norm.len()).map(|i| scratch.norm.token(i).to_string()));
-                (scratch.features.clone(), class_index(e.label))
+                (scratch.features.to_owned_features(), class_index(e.label))
             })
             .collect();
-        extractor.cache_stems(vocabulary.iter().map(String::as_str));
         let model = Model::train(&options.model, extractor.dim(), &data);
         Ok(Classifier {
             extractor,
@@ -276,12 +380,21 @@ impl Classifier {
 
         s.per_token.clear();
         s.per_token.resize(s.norm.len(), [0.0; N_CLASSES]);
-        let p = softmax(self.model.logits(&s.features, Some(&mut s.per_token)));
+        let p = softmax(self.scaled(self.model.logits(&s.features, Some(&mut s.per_token))));
         let words = (0..s.norm.len())
             .filter(|&i| !moderation::is_profanity(s.norm.token(i)))
             .count();
 
-        let (mut category, mut confidence) = self.model_decision(&p);
+        let money = s.concepts.contains(&Concept::UtilityBilling) || s.rules.administrative();
+        let armed_any = s.hazards.iter().any(|h| h.disarmed_by.is_none());
+        let threshold = if money && !armed_any {
+            self.options
+                .billing_threshold
+                .max(self.options.urgent_threshold)
+        } else {
+            self.options.urgent_threshold
+        };
+        let (mut category, mut confidence) = self.model_decision(&p, threshold);
         if words == 0 {
             // Nothing but punctuation, emojis or swearing: ask, do not guess.
             category = Category::Info;
@@ -292,7 +405,11 @@ impl Classifier {
         }
 
         if self.options.rules {
-            let armed = s.hazards.iter().any(|h| h.disarmed_by.is_none());
+            let urgent = p[class_index(Category::Urgent)];
+            let armed = s.hazards.iter().any(|h| {
+                h.disarmed_by.is_none()
+                    && (urgent >= self.options.rule_floor || h.is_danger_to_a_person())
+            });
             if armed && category != Category::Urgent {
                 category = Category::Urgent;
                 confidence = p[class_index(Category::Urgent)].max(RULE_CONFIDENCE);
@@ -303,7 +420,7 @@ impl Classifier {
         if words > 0 && words < SHORT_MESSAGE && !s.hazards.iter().any(|h| h.disarmed_by.is_none())
         {
             // Shrink towards "no idea" (one third) in proportion to how little there is.
-            let keep = words as f32 / SHORT_MESSAGE as f32;
+            let keep = words as f32 / (SHORT_MESSAGE + 2) as f32;
             confidence = 1.0 / N_CLASSES as f32 + (confidence - 1.0 / N_CLASSES as f32) * keep;
             reasons.push(format!(
                 "short message ({words} word{}): confidence lowered",
@@ -325,13 +442,45 @@ impl Classifier {
             abusive: matches!(moderation.verdict, Verdict::Insult | Verdict::Threat),
             reasons,
             moderation,
+            concepts: s.concepts.clone(),
         }
     }
 
+    fn scaled(&self, z: [f32; N_CLASSES]) -> [f32; N_CLASSES] {
+        let t = self.options.temperature.max(1e-3);
+        z.map(|x| x / t)
+    }
+
+    /// The calibrated probabilities of the model alone (no rule), for calibration and the
+    /// precision/recall curve.
+    #[cfg(test)]
+    pub(crate) fn model_probabilities(&self, text: &str) -> ([f32; N_CLASSES], bool, bool) {
+        let mut s = Scratch::default();
+        s.analyze(&self.extractor, text);
+        let armed = s.hazards.iter().any(|h| h.disarmed_by.is_none());
+        let person = s
+            .hazards
+            .iter()
+            .any(|h| h.disarmed_by.is_none() && h.is_danger_to_a_person());
+        (
+            softmax(self.scaled(self.model.logits(&s.features, None))),
+            armed,
+            person,
+        )
+    }
+
+    /// The raw logits of the model (temperature 1), for fitting the temperature.
+    #[cfg(test)]
+    pub(crate) fn model_logits(&self, text: &str) -> [f32; N_CLASSES] {
+        let mut s = Scratch::default();
+        s.analyze(&self.extractor, text);
+        self.model.logits(&s.features, None)
+    }
+
     /// The model's category: urgent past the threshold, else the most probable.
-    fn model_decision(&self, p: &[f32; N_CLASSES]) -> (Category, f32) {
+    fn model_decision(&self, p: &[f32; N_CLASSES], threshold: f32) -> (Category, f32) {
         let urgent = class_index(Category::Urgent);
-        if p[urgent] >= self.options.urgent_threshold {
+        if p[urgent] >= threshold {
             return (Category::Urgent, p[urgent]);
         }
         let best = (0..N_CLASSES)
@@ -413,7 +562,7 @@ mod tests {
 
     #[test]
     fn the_builtin_corpus_parses_without_a_bad_line() {
-        for file in [corpus::TRAIN, corpus::SUPPLEMENT, corpus::SUPPLEMENT_2] {
+        for file in corpus::BUILTIN {
             let examples = parse_labelled(file).expect("the embedded corpus is valid");
             for category in CLASSES {
                 assert!(examples.iter().any(|e| e.label == category));
@@ -629,27 +778,90 @@ mod tests {
         assert_eq!(c.moderation.masked.len(), text.len());
     }
 
-    #[test]
-    fn the_builtin_classifier_meets_its_targets_on_the_test_split() {
-        let examples = parse_labelled(include_str!("../../data/corpus/test.jsonl"))
-            .expect("the test split is valid");
+    /// Urgent recall wanted in each language on every evaluation set.
+    const URGENT_RECALL_TARGET: f32 = 0.99;
+
+    /// Scores a labelled file through the public API, as `guichet eval` does, and checks
+    /// urgent recall against its target and macro-F1 against `macro_f1_floor` in each
+    /// language. The macro-F1 target is 0.95; the floors are what the frozen model measured
+    /// where it falls short (see `BENCHMARKS.md`), so that a regression fails.
+    fn meets_targets(file: &str, name: &str, macro_f1_floor: f32) {
+        let examples = parse_labelled(file).expect("the evaluation file is valid");
         let report = eval::evaluate(Classifier::builtin(), &examples);
-        println!("{report}");
         for language in Language::ALL {
             let scores = report
                 .language(language)
-                .expect("both languages are in the split");
+                .expect("both languages are in the file");
             assert!(
-                scores.macro_f1 >= 0.92,
-                "{language}: macro-F1 {:.3} < 0.92\n{report}",
+                scores.macro_f1 >= macro_f1_floor,
+                "{name} {language}: macro-F1 {:.3} < {macro_f1_floor}\n{report}",
                 scores.macro_f1
             );
             assert!(
-                scores.urgent_recall >= 0.98,
-                "{language}: urgent recall {:.3} < 0.98\n{report}",
+                scores.urgent_recall >= URGENT_RECALL_TARGET,
+                "{name} {language}: urgent recall {:.3} < {URGENT_RECALL_TARGET}\n{report}",
                 scores.urgent_recall
             );
         }
+    }
+
+    #[test]
+    fn the_builtin_classifier_meets_its_targets_on_the_test_split() {
+        // Measured: macro-F1 0.949 in French, 0.972 in English; urgent recall 1.000 in both.
+        meets_targets(
+            include_str!("../../data/corpus/test.jsonl"),
+            "test split",
+            0.94,
+        );
+    }
+
+    #[test]
+    fn the_builtin_classifier_meets_its_targets_on_the_second_fresh_set() {
+        // Scored once, with the model frozen. Measured: macro-F1 0.893 in French, 0.846 in
+        // English (the 0.95 target is not met); urgent recall 1.000 in both.
+        meets_targets(
+            include_str!("../../data/corpus/fresh2.jsonl"),
+            "fresh2",
+            0.84,
+        );
+    }
+
+    #[test]
+    fn at_most_five_percent_of_billing_questions_are_taken_for_urgent() {
+        let examples = parse_labelled(include_str!("../../data/corpus/billing_eval.jsonl"))
+            .expect("the billing set is valid");
+        assert!(examples.len() >= 200);
+        let classifier = Classifier::builtin();
+        let urgent: Vec<&str> = examples
+            .iter()
+            .filter(|e| classifier.classify(&e.text).category == Category::Urgent)
+            .map(|e| e.text.as_str())
+            .collect();
+        let share = urgent.len() as f32 / examples.len() as f32;
+        assert!(share <= 0.05, "{share:.3} urgent: {urgent:#?}");
+    }
+
+    #[test]
+    fn a_correction_by_the_city_is_learned_and_wins_over_the_corpus() {
+        let text = "le lampadaire devant chez nous clignote depuis hier soir";
+        let before = classify(text).category;
+        let corrected = if before == Category::Info {
+            Category::Complaint
+        } else {
+            Category::Info
+        };
+        let extra = [Example {
+            label: corrected,
+            lang: Language::Fr,
+            text: text.to_string(),
+        }];
+        let classifier = Classifier::train_with(&extra).expect("the corpus has every category");
+        assert_eq!(classifier.classify(text).category, corrected);
+        // Nothing else changes much: the corrected classifier still meets the test split.
+        let examples = parse_labelled(include_str!("../../data/corpus/test.jsonl"))
+            .expect("the test split is valid");
+        let report = eval::evaluate(&classifier, &examples);
+        assert!(report.macro_f1 >= 0.9, "{report}");
     }
 
     mod unicode {

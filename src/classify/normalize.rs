@@ -417,7 +417,8 @@ const ELIDED_NOUNS: &str = "eau eaux avis ebullition aqueduc aqueducs electricit
     horaires hopital agent agents etat ecocentre etang erable erables endroit environnement \
     inspecteur inspection incident assurance assurances adresse affiche evaluation interieur \
     exterieur amende amendes animal animaux habitation hydrant hydrants outil usine universite \
-    ambulance autoroute abri abris ampoule ampoules ecureuil ecureuils oiseau oiseaux";
+    ambulance autoroute abri abris ampoule ampoules ecureuil ecureuils oiseau oiseaux ascenseur \
+    ascenseurs alarme alarmes oxygene";
 
 /// What each elided form ("j'", "qu'"...) is followed by, beyond [`ELIDED_NOUNS`] for "l'"
 /// and "d'": the pronouns and verbs it is written before.

@@ -1,19 +1,30 @@
-//! Safety rules: hazard phrases that raise a message to urgent, whatever the model says.
+//! Safety rules: hazard and concept phrases that raise a message to urgent, whatever the
+//! model says.
 //!
-//! Owns the phrase tables (gas, water, power, sewer, flooding, downed lines, traffic lights,
-//! sinkholes...) in French and English, and the context phrases that disarm them: a clearly
-//! past or resolved event ("la semaine passée", "was out", "est revenu"), or a planned or
-//! hypothetical one ("prévue", "en cas de", "what to do if"), unless the same sentence also
-//! says it is still going on ("depuis", "encore", "still", "right now"). Rules can only raise a
-//! category, never lower it: a missed urgent is the worst error the product can make, a false
-//! one costs an agent a minute. No I/O.
+//! Owns the phrase tables, in French and English: hazards (gas, water, power, sewer,
+//! flooding, downed lines, traffic lights, sinkholes...), dangers to persons told without
+//! hazard words (someone injured, burned, trapped, buried, unable to breathe, "aidez-nous", a
+//! vulnerable person without medication or heat, an ambulance that cannot get through),
+//! failing safety equipment (a railway crossing barrier, an alarm that keeps ringing, a
+//! chemical smell) and outages told as a situation ("on est dans le noir depuis 19h"); and the
+//! context phrases that disarm them: a clearly past or resolved event ("la semaine passée",
+//! "was out", "est revenu"), a planned or hypothetical one ("prévue", "en cas de", "what to do
+//! if"), unless the same sentence also says it is still going on ("depuis", "encore", "still",
+//! "right now"); a bill, a tax or a rate for water, power or gas (which disarms even an
+//! ongoing one, and a bare "URGENT" anywhere in a message about money); a figure of speech
+//! ("tout va exploser", "dying of boredom", "vous nous laissez dans le noir"). Some phrases
+//! are only features for the model (utility billing, "can't get out", complaints phrased as
+//! questions). Rules can only raise a category, never lower it: a missed urgent is the worst
+//! error the product can make, a false one costs an agent a minute. No I/O.
 //!
 //! Phrases are matched on normalized tokens, so accents, case, elisions and SMS spellings are
 //! already folded; words of five letters or more also match with one typo ("electricte",
-//! "inondtion"). Between two words of a phrase, up to `gap` other words may stand.
+//! "inondtion"), unless written `=word`. Between two words of a phrase, up to `gap` other
+//! words may stand.
 
 use std::sync::OnceLock;
 
+use super::concepts::Concept;
 use super::normalize::{Normalized, Segmented};
 use super::phrase::{join, phrase, Marks, PhraseDef, PhraseTable};
 
@@ -35,6 +46,17 @@ enum Kind {
     Ongoing,
     /// A denial ("pas urgent"): hazards it overlaps do not count at all.
     Veto,
+    /// A bill, a tax or a rate for water, power or gas: disarms every hazard of its sentence,
+    /// even one said to be going on ("URGENT ma facture d'électricité a doublé").
+    Billing,
+    /// A figure of speech ("tout va exploser", "dying of boredom"): disarms the hazards it
+    /// overlaps.
+    Figurative,
+    /// A concept that is a feature for the model but raises nothing by itself.
+    Cue,
+    /// Money, fines, permits, forms: a bare "urgent" or "SOS" anywhere in the message is
+    /// about them, not about a danger.
+    Admin,
 }
 
 const fn hazard(
@@ -63,6 +85,8 @@ const fn hazard_unless(
 const FAIL_FR: &str = "eteint|eteints|eteinte|eteintes|clignote|clignotent|clignotant|clignotants|panne|defectueux|defectueuse|defectueuses|brise|brises|brisee|brisees|mort|morts|tombe|tombes|accroche|arrache|arraches|plie|couche";
 const FAIL_EN: &str = "out|down|off|broken|flashing|dead|blinking|knocked";
 const WATER: &str = "eau|water";
+const BILLING: &str = "facture|factures|facturation|facturee|=bill|=bills|billing|billed|invoice|invoices|taxe|taxes|tax|tarif|tarifs|rate|rates|frais|fee|fees|paiement|paiements|payment|payments|montant|amount|solde|balance|releve|statement|prelevement|charged|surcharge|augmentation|increase|hausse|kwh|consommation|consumption|abonnement|subscription|remboursement|refund|rebate|subvention|ristourne|estimation|estimated";
+const UTILITY: &str = "eau|water|electricite|electricity|electrique|electric|power|hydro|gaz|gas|energie|energy|chauffage|heating|aqueduc|egout|egouts|sewer|sewage|energir|utility|utilities|services";
 const FLOWING: &str = "bouillonne|bubbling|jaillit|jaillissait|gushing|spraying|pouring|pisse|gicle|jaillir|rushing|blowing|running|coule|sort|leaking|coming";
 
 /// The phrase table. Precision matters more than coverage here: the model catches what the
@@ -122,7 +146,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("water main break", &["bris|brise|casse|cassee|rupture|fuite", "aqueduc"], 3),
     hazard("water main break", &["bris", "eau"], 2),
     hazard("water main break", &["conduite|conduites|tuyau|tuyaux|aqueduc", "brise|brisee|brisees|casse|cassee|pete|petee|eclate|eclatee|fendu|fendue|saute"], 3),
-    hazard("water main break", &["water", "main|mains"], 0),
+    hazard_unless("water main break", &["water", "main|mains"], 0, "work|works|flushing|replacement|project|projects|construction|repair|repairs|renewal|reader"),
     hazard("water main break", &["burst|broken|busted|leaking", "pipe|pipes|main"], 2),
     hazard("water main break", &["geyser|geysers"], 0),
     hazard("water main break", &[WATER, FLOWING], 3),
@@ -136,7 +160,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("sewer backup", &["sewer|sewers|sewage", "backup|back|backing|backed|overflow*|coming"], 2),
     hazard("sewer backup", &["toilette|toilettes|toilet|toilets|douche|shower|drain|renvoi", "refoule*|backing|backed|overflow*|deborde*"], 3),
     hazard("flooding", &["inondation|inondations|inonde|inondee|inondes|inondees|inondent|inonder"], 0),
-    hazard_unless("flooding", &["flood|flooding|flooded|floods"], 0, "zone|zones|insurance|map|maps|plain|risk|program"),
+    hazard_unless("flooding", &["flood|flooding|flooded|floods"], 0, "zone|zones|insurance|map|maps|plain|risk|program|it|properly"),
     hazard("flooding", &["riviere|ruisseau|creek|river|bassin|fosse|pluvial|ponceau|culvert|puisard|sump|drains|grilles", "deborde|debordent|overflowing|overflows|overflow|refoule|refoulent|plugged|bouche|bouchees|jumped|monte|clogged"], 4),
     hazard("flooding", &[WATER, "monte|rising|rises|rise"], 5),
     hazard("flooding", &[WATER, "partout|everywhere"], 1),
@@ -210,14 +234,108 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull|pit", "attaque|attaquent|attacking|attacked|mord|mordre|bite|bitten|biting"], 4),
     hazard("dangerous animal", &["=enrage|=enragee|rabid"], 0),
     hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull", "agressif|agressifs|aggressive|dangereux|dangerous"], 3),
-    hazard("person hurt", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|personne|homme|femme|man|woman", "blesse|blessee|blesses|injured|bleeding|saigne|inconscient|unconscious"], 3),
+    hazard("person hurt", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|personne|homme|femme|man|woman", "blesse|blessee|blesses|injured|=bleeding|=saigne|inconscient|unconscious"], 3),
     hazard("dangerous objects", &["seringues|seringue|needles|needle|syringes|vitre|verre|glass|bottles|bouteilles", "enfants|kids|children|toddlers|jouent|playing|sable|sandbox|slide"], 8),
+    // A person at risk, told without hazard words.
+    hazard("person injured", &["blesse|blessee|blesses|blessees|injured|injury|injuries|=saigne|=saignent|=bleeding|=bleeds"], 0),
+    hazard("person injured", &["is|are|got|been|badly|seriously|someone|somebody|people|person|man|woman|kid|child|son|daughter|mom|dad|wife|husband|neighbor|neighbour|he|she|they|m|re", "hurt"], 1),
+    hazard("person injured", &["broke|broken|casse|cassee|fracture|fractured", "leg|arm|hip|ankle|wrist|neck|back|jambe|bras|hanche|cheville|poignet|cou|dos|cote|cotes|ribs"], 3),
+    hazard("person injured", &["commotion|concussion|fracture|fractured"], 0),
+    hazard("person burned", &["quelqu|someone|somebody|il|elle|he|she|fils|fille|enfant|child|kid|man|woman|homme|femme|person|people|gens|main|mains|hand|hands|bras|arm|face|visage|jambe|leg|pieds|feet|skin|peau", "=brule|=brulee|=brules|=brulees|=burned|=burnt|=brulure|=brulures"], 2),
+    hazard_unless("person burned", &["brulure|brulures|=burns"], 0, "cd|dvd"),
+    hazard("person trapped", &["=trapped"], 0),
+    hazard("person trapped", &["coince|coincee|coinces|coincees|stuck|pogne|pognes|enferme|enfermee|enfermes|enfermees|bloque|bloquee|bloques|bloquees|locked", "ascenseur|elevator|lift|voiture|auto|char|vehicule|vehicle|maison|house|home|logement|appartement|apartment|batisse|building|immeuble|debris|rubble|decombres|inside|dedans|interieur|toit|roof|balcon|balcony|sous|under|underneath|glace|riviere|river|eau|water|boue|mud|cave|basement|chambre|room|escalier|stairs|stairwell|cage|garage|grenier|attic"], 3),
+    hazard("person buried", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|man|homme|femme|woman|worker|workers|ouvrier|ouvriers|travailleur|travailleurs|people|gens|person|skier|chien|dog|husband|mari|wife|son|fils|fille|daughter", "enseveli*|buried"], 4),
+    hazard("person trapped", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|man|homme|femme|woman|worker|workers|ouvrier|ouvriers|travailleur|travailleurs|people|gens|person|skier|chien|dog|husband|mari|wife|son|fils|fille|daughter", "coince*|=trapped|stuck"], 4),
+    hazard("cannot breathe", &["peut|peux|pouvons|peuvent|arrive|arrivent|capable|can|cannot|cant|could|couldn|hard|trouble|struggling|difficulte|difficultes|misere|mal|du|de", "respirer|breathe|breathing|respire"], 3),
+    hazard("cannot breathe", &["respire|respirent|breathing|breathes|breathe", "pas|plus|mal|not|barely|difficilement|hard|heavy"], 1),
+    hazard("cannot breathe", &["not|isnt|isn|stopped|arrete|stop", "breathing|respirer"], 2),
+    hazard("cannot breathe", &["=etouffe|=etouffent|suffoque|suffoquent|suffocating|suffocate|=choking|asphyxie|asphyxia"], 0),
+    hazard("person unconscious", &["inconscient|inconsciente|inconscients|unconscious|unresponsive|evanoui|evanouie|evanouis|fainted|passed|perdu|perd|bouge|moving|responding|repond|reagit", "out|connaissance|plus|pas|not|conscience|anymore"], 1),
+    hazard("person unconscious", &["inconscient|inconsciente|unconscious|unresponsive|evanoui|evanouie|fainted|convulse|convulsions|seizure|overdose|surdose"], 0),
+    hazard("person fell", &["quelqu|someone|somebody|il|elle|he|she|man|woman|homme|femme|monsieur|madame|lady|guy|agee|vieux|vieille|enfant|child|kid|mother|mere|father|pere|dame|neighbor|neighbour|voisin|voisine", "tombe|tombee|fell|fallen", "relever|get|stand|bouge|bouger|move|moving|sol|ground|floor|plancher|glace|ice|escalier|stairs"], 3),
+    hazard("person fell", &["peut|peux|peuvent|capable", "pas|plus", "relever|bouger"], 1),
+    hazard("call for help", &["aidez|sauvez|secourez", "nous|moi"], 0),
+    hazard("call for help", &["save|rescue", "us|me|him|her|them|my|our"], 0),
+    hazard("call for help", &["send|envoyez|envoyer|envoie|envoyer", "help|aide|secours|ambulance|pompiers|police|someone|quelqu"], 2),
+    hazard_unless("call for help", &["a|au", "l", "aide"], 0, "de|d|du|des|pour"),
+    hazard("call for help", &["au", "secours"], 0),
+    hazard("call for help", &["=sos|=mayday"], 0),
+    hazard("call for help", &["help|aide|aidez", "help|aide|aidez|vite|quick|asap"], 0),
+    hazard("call for help", &["need|needs|besoin|faut", "rescue|rescued|secours|secouru|secourus|evacue|evacues|evacuation|evacuated|sauvetage"], 3),
+    hazard("needs food or water", &["rien|nothing|pas|plus|no|without|sans|manque|manquons|manquent|out", "a|to|de|d|of", "manger|eat|boire|drink|nourriture|bouffe|food|provisions"], 1),
+    hazard_unless("needs food or water", &["need|needs|besoin|manque|manquons|manquent|running", "food|nourriture|bouffe|provisions|vivres|eau|water|abri|shelter|tent|tente|couvertes|blankets|formula"], 3, "fountain|fountains|fontaine|fontaines|bill|bills|facture|meter|compteur|pressure|pression|chaude|hot|heater|permit|permis|bank|banque|truck|trucks|camion|boil|bouillir"),
+    hazard("needs food or water", &["deshydrate|deshydrates|dehydrated|deshydratation|dehydration"], 0),
+    hazard("without medication", &["sans|pas|plus|no|without|manque|manquons|ran|run|running|out|besoin|need|needs|finir|fini|finis", "medicaments|medication|medications|meds|medicine|insuline|insulin|pilules|pills|prescription|ordonnance|epipen|inhaler|inhalateur|pompe|puffer"], 3),
+    phrase(Kind::Cue, "depends on medical equipment", &["oxygene|oxygen|concentrateur|concentrator|respirateur|respirator|dialyse|dialysis|cpap|ventilator"], 0),
+    hazard("vulnerable person without heat", &["bebe|bebes|baby|babies|enfants|kids|children|mere|mom|mother|pere|dad|father|grandma|grandpa|grandmother|grandfather|agee|agees|elderly|senior|seniors|aine|aines|malade|malades|sick|handicape|handicapee|handicapes|disabled|newborn|nourrisson|enceinte|pregnant", "chauffage|heating|furnace|fournaise|gele|gelent|gelons|freezing|frozen|hypothermie|hypothermia"], 8),
+    hazard("vulnerable person without heat", &["chauffage|heating|furnace|fournaise|gele|gelent|gelons|freezing|frozen|hypothermie|hypothermia", "bebe|bebes|baby|babies|enfants|kids|children|mere|mom|mother|pere|dad|father|grandma|grandpa|grandmother|grandfather|agee|agees|elderly|senior|seniors|aine|aines|malade|malades|sick|handicape|handicapee|handicapes|disabled|newborn|nourrisson|enceinte|pregnant"], 8),
+    phrase(Kind::Cue, "no heat", &["sans|pas|plus|no|without|aucun|manque", "chauffage|heat|heating|fournaise|furnace|heater"], 2),
+    phrase(Kind::Cue, "no heat", &["on|nous|we|m|suis|sommes|re|are", "gele|gelent|gelons|freezing|frigorifies"], 2),
+    // Blocked access.
+    hazard("ambulance cannot reach", &["ambulance|ambulances|ambulancier*|paramedic*|pompier*|firefight*|firetruck|firetrucks|secours", "pas|not|no|plus|t|cant|cannot|couldn|won|wont|unable|incapable|impossible|jamais|never", "passer|pass|through|acceder|access|reach|rendre|rentrer|entrer|get|arriver|monter|come|venir|approcher|tourner|turn|in"], 3),
+    hazard("ambulance cannot reach", &["ambulance|ambulances|ambulancier*|paramedic*|pompier*|firefight*|firetruck|firetrucks|secours", "bloque|bloquee|bloquees|blocked|block|stuck|prise|pris|coince*|enlise*"], 3),
+    phrase(Kind::Cue, "cannot get out", &["peut|peux|pouvons|peuvent|pouvait|capable|arrive|arrivons|reussi|cant|cannot|can|couldn|unable", "pas|plus|meme|t|not|to", "sortir|leave|partir|quitter|evacuer|evacuate"], 2),
+    phrase(Kind::Cue, "cannot get out", &["no|aucune|aucun|pas|plus", "way|moyen|issue|sortie", "out|sortir|de"], 1),
+    hazard("cannot get out", &["coince*|pris|prise|trapped|stuck|bloque*|enferme*|prisonnier*", "chez|inside|dedans|interieur|home|maison|house|appartement|apartment|logement|etage|floor"], 3),
+    // Failing safety equipment.
+    hazard("railway crossing barrier", &["barriere|barrieres|bras|gate|gates|arm|arms|signal|signals|signaux|lumiere|lumieres|cloche|cloches|bell|bells|clignotant|clignotants|feux", "passage|railway|railroad|ferree|ferroviaire"], 4),
+    hazard("railway crossing barrier", &["railway|railroad|ferroviaire|rail|train", "crossing|passage", "barriere*|bras|gate|gates|arm|arms|signal*|lumiere*|lights|cloche*|bell|bells|clignotant*"], 2),
+    hazard("railway crossing barrier", &["crossing", "gate|gates|arm|arms|barrier|barriers|bell|bells"], 1),
+    phrase(Kind::Cue, "railway crossing barrier", &["passage", "a|au", "niveau"], 0),
+    hazard_unless("alarm ringing", &["alarme|alarmes|alarm|alarms|sirene|sirenes|siren|sirens|avertisseur|avertisseurs|detecteur|detecteurs|detector|detectors", "sonne|sonnent|sonnait|sonner|ringing|rings|ring|going|goes|went|beeping|beeps|bip|bipe|bipent|hurle|hurlent|blaring|sounding|arrete|stop|stops|stopping|depart|declenche|declenchee|triggered|off"], 4, "batterie|battery|batteries|pile|piles"),
+    hazard("chemical smell", &["odeur|odeurs|smell|smells|smelling|senteur|sent|pue|puent|stinks|stink|reeks|fumes|vapeurs|emanations", "chimique|chimiques|chemical|chemicals|chlore|chlorine|ammoniac|ammonia|solvant|solvent|javel|bleach|acide|acid|toxique|toxiques|toxic|produit|produits|essence|gasoline|brule|burning|plastique|plastic"], 3),
+    hazard("chemical smell", &["toxique|toxiques|toxic", "fumes|fumee|smoke|vapeurs|gaz|gas|nuage|cloud"], 2),
+    // Outages told as a situation.
+    hazard_unless("in the dark", &["dans|in", "le|the", "noir|dark"], 0, "sur|about|info|information|informations|nouvelles|news"),
+    hazard("in the dark", &["noir|dark", "total|complet|partout|everywhere|whole|tout|toute"], 1),
+    hazard("power outage", &["lights", "went", "out"], 0),
+    hazard("power outage", &["tout", "est|a", "eteint|noir|dark|saute"], 0),
+    hazard_unless("outage in several homes", &["maisons|homes|houses|logements|foyers|residences|secteur|quartier|neighbourhood|neighborhood|block|rue|street|building|immeuble|portes|doors", "sans|without|no|pas|plus", "courant|electricite|power|electricity|eau|water|chauffage|heat|hydro"], 3, "chaude|chaudes|hot|cold|froide|pressure|pression|bill|bills"),
     // Calls for help.
     hazard("emergency", &["=urgent|=urgence|=emergency|=secours"], 0),
     hazard("emergency", &["ca", "presse"], 0),
     // Not an emergency after all.
     phrase(Kind::Veto, "veto", &["pas|not|non|rien|nothing|aucune", "urgent|presse|urgence|emergency|pressant"], 2),
     phrase(Kind::Veto, "veto", &["presse", "pas"], 0),
+    phrase(Kind::Veto, "veto", &["car|auto|voiture|char|vehicule|truck|camion", "alarm|alarme|alarms|alarmes"], 1),
+    phrase(Kind::Veto, "veto", &["trousse|trousses|mesures|plan|plans|numero|numeros|sortie|sorties|ligne|services|service|fonds|kit|preparation", "d|de|des|du", "urgence|urgences"], 1),
+    phrase(Kind::Veto, "veto", &["emergency|urgence", "kit|kits|number|numbers|plan|plans|line|contact|contacts|exit|exits|services|preparedness|alert|alerts|room|fund|measures|management|list|lists|registry|register"], 1),
+    phrase(Kind::Veto, "veto", &["rink|rinks|patinoire|patinoires|ice", "flood|flooded|flooding|floods|arrosee|arrose|arroser"], 6),
+    phrase(Kind::Veto, "veto", &["alarme|alarm|alarmes", "de|d|du", "char|auto|voiture|camion|recul"], 0),
+    // Billing: a bill about water, power or gas is no outage, however urgent its tone.
+    phrase(Kind::Billing, "utility billing", &[BILLING, UTILITY], 4),
+    phrase(Kind::Billing, "utility billing", &[UTILITY, BILLING], 3),
+    phrase(Kind::Billing, "utility billing", &["taxe|taxes|tax|taxation", "municipale|municipales|fonciere|foncieres|property|municipal|eau|water|scolaire|school|bienvenue|welcome"], 2),
+    phrase(Kind::Billing, "utility billing", &["facture|factures|invoice|invoices|=bill|=bills"], 0),
+    phrase(Kind::Billing, "utility billing", &["compte|comptes", "de|d|du", "taxe|taxes|eau|hydro|electricite|gaz|energir"], 1),
+    // Complaints phrased as questions: a feature for the model, which otherwise reads any
+    // question as a request for information.
+    phrase(Kind::Cue, "complaint as a question", &["c|ce", "est|quoi", "quoi|cette|ce", "cette|ce|ces|cet|affaire|histoire|niaiserie|joke"], 0),
+    phrase(Kind::Cue, "complaint as a question", &["comment", "ca", "se", "fait"], 0),
+    phrase(Kind::Cue, "complaint as a question", &["pourquoi|pk|why|how", "encore|toujours|jamais|always|still|never|again|come"], 6),
+    phrase(Kind::Cue, "complaint as a question", &["on|je|we|i", "paye|paie|payons|pay|paying", "pour|for", "quoi|what|rien|nothing"], 2),
+    phrase(Kind::Cue, "complaint as a question", &["what", "gives|the|am"], 0),
+    phrase(Kind::Cue, "complaint as a question", &["are|you|u|r", "you|u|kidding|serious|joking"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["quand|when", "est|are|r", "ce|you|u", "que|going|gonna", "vous|to|fix|do"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["vous|you|u", "attendez|waiting|wait", "quoi|for|que"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["c|it", "est|is", "une|a", "joke|farce|blague"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["a|has|ca|it", "pas|no|makes", "d|de|sense", "allure|sens|bon|sense"], 1),
+    phrase(Kind::Cue, "complaint as a question", &["who|qui", "do|dois|faut", "i|je|tu|il", "have|appeler|call|parler|talk|need"], 2),
+    phrase(Kind::Cue, "complaint as a question", &["is|anyone|quelqu|personne", "anyone|ever|going|un|va|gonna", "going|ever|venir|come|fix|reparer|repondre|answer|call|rappeler"], 2),
+    // Administrative matters: a bare call for urgency is about them.
+    phrase(Kind::Admin, "administrative matter", &["frais|fee|fees|fine|fined|amende|amendes|ticket|tickets|constat|constats|taxe|taxes|tax|payment|paiement|paye|payer|paid|pay|charge|charged|chargé|refund|rembourse|remboursement|permis|permit|permits|penalty|penalite|interets|interest|solde|balance|account|dossier|formulaire|form|forms|website|site|portail|inscription|registration|evaluation|assessment|reclamation|claim|facture|bill|bills|compte|impot|impots|owe|dois|doit"], 0),
+    // Figures of speech.
+    phrase(Kind::Figurative, "figurative", &["je|j|i|me|my|ma|mon|tete|head|budget|facture|factures|bill|bills|taxes|compte|comptes|prix|price|prices|couts|costs|patience|nerfs|nerves|tout|everything|cerveau|brain|coeur|heart|telephone|phone|boite|inbox|loyer|rent|tarif|tarifs|rates", "va|vais|vont|going|gonna|about|will|is|a|est|ont|have|has|just|m|sont|are|vient", "exploser|explode|exploded|explose|explosent|exploding|peter|pete"], 3),
+    phrase(Kind::Figurative, "figurative", &["money|argent|cash|wallet|portefeuille|budget|taxes|fees|frais", "fire|feu|flammes|flames"], 3),
+    phrase(Kind::Figurative, "figurative", &["hydro|facture|factures|taxes|compte|bill|bills|prix|ca|this|it|you|vous|ville|city", "va|vont|going|gonna|will|are|is", "me|nous|us|m", "tuer|kill|killing"], 1),
+    phrase(Kind::Figurative, "figurative", &["bleeding|saigner|saigne|saignez|saignent", "us|me|nous|dry|a|blanc|les|taxpayers|contribuables"], 1),
+    phrase(Kind::Figurative, "figurative", &["explosion|explose|exploded|skyrocketed|skyrocketing|flambee|flambe", "des|de|du|of|in|the", "prix|couts|cout|taxes|tarifs|facture|factures|bill|bills|price|prices|costs|rates|fees|frais|comptes|loyers|rent|taxe|tax|hausses"], 2),
+    phrase(Kind::Figurative, "figurative", &["mort|morte|morts|meurs|meurt|mourir|mourrir|crever|creve|dying|die|dead|died", "de|d|of|to|laughing|lol", "rire|ennui|fatigue|boredom|laughing|laughter|know|honte|embarrassment|shame|peur|tired|curiosity|curiosite"], 2),
+    phrase(Kind::Figurative, "figurative", &["killing|kills|tue|tuent|kill", "me|moi|us|nous"], 1),
+    phrase(Kind::Figurative, "figurative", &["inonde|inondee|inondes|inondees|flooded|flooding|flood|deluge|noye|noyes|noyee|drowning|buried|enseveli|ensevelis", "de|d|of|with|in|sous|under|dans", "messages|courriels|appels|emails|calls|spam|pubs|publicite|publicites|plaintes|complaints|papier|papiers|paperwork|paperasse|circulaires|flyers|demandes|requests|questions|work|travail|dettes|debt|bills|factures|taxes"], 3),
+    phrase(Kind::Figurative, "figurative", &["laisse|laissez|laissent|keep|keeps|kept|keeping|left|leave|leaving|tenir|tient|tenez", "nous|les|us|them|me|citizens|citoyens|residents|gens|people|everyone|tout", "dans|in", "le|the", "noir|dark"], 2),
+    phrase(Kind::Figurative, "figurative", &["nightmare|cauchemar|disaster|desastre|catastrophe|catastrophique|emergency|urgence", "administrati*|bureaucrat*|customer|service|clientele|site|website|web|portail|portal|app|application"], 2),
     // Past: the model decides whether it is a complaint.
     phrase(Kind::Past, "past", &["hier"], 0),
     phrase(Kind::Past, "past", &["semaine|fin|mois|an|annee|ete|hiver|printemps|automne|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|fois", "passe|passee|derniere|dernier"], 1),
@@ -249,6 +367,8 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Chronic, "chronic", &["chaque|every|tous|toutes", "jour|soir|nuit|semaine|fois|day|night|week|time|les|pluie|pluies|orage|orages|tempete|rain|storm|annee|year"], 1),
     // The same event over and over ("3 fois ce mois-ci", "twice this year") is a standing problem.
     phrase(Kind::Chronic, "chronic", &["#num|deux|trois|quatre|plusieurs|quelques|several|two|three|few", "fois|times"], 0),
+    phrase(Kind::Chronic, "chronic", &["#num|deux|trois|quatre|plusieurs|several|two|three", "outages|pannes|coupures|avis|notices|floods|inondations|refoulements|backups|bris|breaks"], 1),
+    phrase(Kind::Past, "past", &["after|apres", "the|la|le|l|une|an|a", "outage|panne|coupure|blackout|storm|tempete|orage|inondation|flood|notice|avis"], 0),
     // Planned or hypothetical.
     phrase(Kind::NotCurrent, "planned", &["prevu|prevue|prevus|prevues|planifie|planifiee|planifiees|planned|scheduled|programme|programmee"], 0),
     phrase(Kind::NotCurrent, "planned", &["va|vont", "y", "avoir"], 0),
@@ -262,7 +382,11 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::NotCurrent, "hypothetical", &["si|if", "jamais|ever"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["si", "un", "jour"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["if", "i|we|you|it|there|someone", "ever"], 0),
-    phrase(Kind::NotCurrent, "hypothetical", &["prochaine|next", "fois|time"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["prochaine|prochain|next", "fois|time|hiver|winter|ete|summer|year|annee|printemps|spring|automne|fall"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["un", "jour"], 0),
+    phrase(Kind::NotCurrent, "general question", &["=difference|=differences|generalement|habituellement|normalement|usually|generally|typically|=alertes|=alerts|=notifications|subscribe|abonner|inscrire|minscrire|carte|map|reclamation|reclamations|claim|claims|indemnisation|assurance|insurance|preparer|preparing|prepare|preparation|checklist|future|avance|ahead|volunteer|benevole|benevoles"], 0),
+    phrase(Kind::NotCurrent, "general question", &["sign", "up"], 0),
+    phrase(Kind::NotCurrent, "general question", &["en|in", "general"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["what|quoi|que", "do|faire", "during|pendant|lors"], 2),
     phrase(Kind::NotCurrent, "general question", &["question|curiosite", "generale|general"], 1),
     phrase(Kind::NotCurrent, "general question", &["general|simple|pure|just", "question|curiosite|curious"], 0),
@@ -294,17 +418,39 @@ pub(crate) struct Hazard {
     pub phrase: String,
     /// Why it does not count, when it does not: the context phrase that disarmed it.
     pub disarmed_by: Option<String>,
+    /// What kind of context disarmed it: "not current", "billing" or "figurative".
+    pub guard: &'static str,
 }
 
 impl Hazard {
     pub fn reason(&self) -> String {
+        let concept = Concept::of_topic(self.topic)
+            .map(|c| format!("{c}: "))
+            .unwrap_or_default();
         match &self.disarmed_by {
-            None => format!("hazard phrase: \"{}\" ({})", self.phrase, self.topic),
+            None => format!(
+                "hazard phrase: \"{}\" ({concept}{})",
+                self.phrase, self.topic
+            ),
             Some(context) => format!(
-                "hazard phrase ignored: \"{}\" ({}), not current: \"{}\"",
-                self.phrase, self.topic, context
+                "hazard phrase ignored: \"{}\" ({concept}{}), {}: \"{}\"",
+                self.phrase, self.topic, self.guard, context
             ),
         }
+    }
+
+    /// A person injured, trapped, unable to breathe, calling for help, or vulnerable and
+    /// deprived: the safety net raises these whatever the model says.
+    pub fn is_danger_to_a_person(&self) -> bool {
+        matches!(
+            self.concept(),
+            Some(Concept::PersonAtRisk | Concept::VulnerablePerson | Concept::BlockedAccess)
+        ) && self.topic != "call for help"
+    }
+
+    /// The concept group of the phrase, if it belongs to one.
+    pub fn concept(&self) -> Option<Concept> {
+        Concept::of_topic(self.topic)
     }
 }
 
@@ -317,6 +463,10 @@ pub(crate) struct RuleScratch {
     marks: Marks,
     contexts: Vec<(Kind, usize, usize)>,
     hazards: Vec<(&'static str, usize, usize)>,
+    /// Concepts found by feature-only phrases and by billing phrases.
+    cues: Vec<Concept>,
+    /// Other feature-only phrases found ("complaint as a question").
+    phrase_cues: Vec<&'static str>,
 }
 
 impl RuleScratch {
@@ -329,11 +479,27 @@ impl RuleScratch {
             (Kind::Chronic, "context:chronic"),
             (Kind::NotCurrent, "context:not-current"),
             (Kind::Ongoing, "context:ongoing"),
+            (Kind::Billing, "context:billing"),
+            (Kind::Figurative, "context:figurative"),
+            (Kind::Admin, "context:administrative"),
         ] {
             if self.contexts.iter().any(|c| c.0 == kind) {
                 cue(name);
             }
         }
+        for &name in &self.phrase_cues {
+            cue(name);
+        }
+    }
+
+    /// Whether the last message is about money, a fine, a permit or a form.
+    pub fn administrative(&self) -> bool {
+        self.contexts.iter().any(|c| c.0 == Kind::Admin)
+    }
+
+    /// The concepts found by phrases that raise nothing (billing, "cannot get out"...).
+    pub fn concepts(&self) -> &[Concept] {
+        &self.cues
     }
 }
 
@@ -348,6 +514,8 @@ pub(crate) fn hazards(
     let table = table();
     scratch.contexts.clear();
     scratch.hazards.clear();
+    scratch.cues.clear();
+    scratch.phrase_cues.clear();
     if !table.mark(norm, &mut scratch.marks) {
         return;
     }
@@ -355,9 +523,19 @@ pub(crate) fn hazards(
         let (start, end) = (at[0], at[at.len() - 1]);
         match p.kind {
             Kind::Hazard => scratch.hazards.push((p.topic, start, end)),
+            Kind::Cue => match Concept::of_topic(p.topic) {
+                Some(concept) => scratch.cues.push(concept),
+                None => scratch.phrase_cues.push(p.topic),
+            },
+            Kind::Billing => {
+                scratch.cues.push(Concept::UtilityBilling);
+                scratch.contexts.push((Kind::Billing, start, end));
+            }
             kind => scratch.contexts.push((kind, start, end)),
         }
     });
+    scratch.cues.sort_unstable();
+    scratch.cues.dedup();
     for i in 0..norm.len() {
         if norm.token(i) == "encore" && encore_means_still(norm, i) {
             scratch.contexts.push((Kind::Ongoing, i, i));
@@ -390,6 +568,28 @@ pub(crate) fn hazards(
         .collect();
     ongoing.sort_unstable();
     ongoing.dedup();
+    // The billing phrases by sentence, one per sentence.
+    let mut billed: Vec<(u32, usize, usize)> = contexts
+        .iter()
+        .filter(|c| c.0 == Kind::Billing)
+        .map(|c| (word(c.1).sentence, c.1, c.2))
+        .collect();
+    billed.sort_unstable();
+    billed.dedup_by_key(|b| b.0);
+    let admin = contexts
+        .iter()
+        .find(|c| c.0 == Kind::Admin)
+        .map(|c| (word(c.1).sentence, c.1, c.2));
+    // A message that says nothing is going on, and asks in general or for next time, asks
+    // about every hazard it names, in any of its sentences.
+    let general = if ongoing.is_empty() {
+        contexts
+            .iter()
+            .find(|c| c.0 == Kind::NotCurrent)
+            .map(|c| (c.1, c.2))
+    } else {
+        None
+    };
     for &(topic, start, end) in &scratch.hazards {
         // One report per topic: overlapping phrases say the same thing.
         if out
@@ -406,10 +606,28 @@ pub(crate) fn hazards(
             continue;
         }
         let s = word(start).sentence;
-        let disarmed_by = if ongoing.binary_search(&s).is_ok() {
-            None
+        let figurative = near
+            .iter()
+            .find(|&&(kind, a, b)| kind == Kind::Figurative && a <= end && b >= start);
+        // A bill makes its sentence no emergency, and its whole message no bare call for
+        // urgency ("URGENT!!! ma facture d'eau a doublé").
+        let bare_call = matches!(topic, "emergency" | "call for help");
+        let billing = if bare_call {
+            billed.first().or(admin.as_ref())
         } else {
-            contexts_near(
+            billed
+                .binary_search_by_key(&s, |&(sentence, _, _)| sentence)
+                .ok()
+                .map(|i| &billed[i])
+        };
+        let (disarmed_by, guard) = if let Some(&(_, a, b)) = figurative {
+            (Some(join(norm, a, b)), "figurative")
+        } else if let Some(&(_, a, b)) = billing {
+            (Some(join(norm, a, b)), "billing or administrative matter")
+        } else if ongoing.binary_search(&s).is_ok() {
+            (None, "")
+        } else {
+            let context = contexts_near(
                 contexts,
                 start.saturating_sub(CONTEXT_REACH + reach),
                 end + CONTEXT_REACH,
@@ -423,12 +641,15 @@ pub(crate) fn hazards(
                     && word(a).sentence == s
             })
             .map(|&(_, a, b)| join(norm, a, b))
+            .or_else(|| general.map(|(a, b)| join(norm, a, b)));
+            (context, "not current")
         };
         out.retain(|h| h.topic != topic);
         out.push(Hazard {
             topic,
             phrase: join(norm, start, end),
             disarmed_by,
+            guard,
         });
     }
 }
@@ -597,6 +818,87 @@ mod tests {
             armed("la panne de courant d'hier est encore là"),
             ["power outage"]
         );
+    }
+
+    #[test]
+    fn danger_to_a_person_is_found_without_hazard_words() {
+        for (text, topic) in [
+            (
+                "mon voisin est tombé dans l'escalier il se relève pas",
+                "person fell",
+            ),
+            ("my dad is bleeding from his head", "person injured"),
+            (
+                "ya quelqu un de coince dans lascenseur du metro",
+                "person trapped",
+            ),
+            (
+                "we are trapped on the second floor water everywhere",
+                "person trapped",
+            ),
+            ("ma fille arrive pu a respirer", "cannot breathe"),
+            ("aidez nous svp on est 4 sur le toit", "call for help"),
+            (
+                "please send help we have nothing to eat since 2 days",
+                "call for help",
+            ),
+            (
+                "ma mère n'a plus de médicaments pour son coeur",
+                "without medication",
+            ),
+            (
+                "grand-mère de 90 ans, pas de chauffage, elle gèle",
+                "vulnerable person without heat",
+            ),
+            (
+                "l'ambulance peut pas passer, la rue est bloquée",
+                "ambulance cannot reach",
+            ),
+            (
+                "the railroad crossing gates are stuck up and cars are crossing",
+                "railway crossing barrier",
+            ),
+            ("l'alarme de l'école sonne sans arrêt", "alarm ringing"),
+            (
+                "odeur chimique forte près de la piscine municipale",
+                "chemical smell",
+            ),
+            ("on est dans le noir depuis 19h, 6 maisons", "in the dark"),
+        ] {
+            assert!(armed(text).contains(&topic), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn bills_and_figures_of_speech_are_no_emergency() {
+        for text in [
+            "URGENT ma facture d'électricité a doublé, c'est quoi ça?",
+            "help!! my water bill is 900$ this quarter",
+            "pas d'eau chaude sur ma facture? pourquoi je paie la taxe d'eau",
+            "je vais exploser si mon compte de taxes augmente encore",
+            "I'm dying of boredom waiting on hold for 2 hours",
+            "vous nous laissez dans le noir sur les travaux",
+            "we got flooded with flyers again",
+            "my car alarm keeps going off when the plow passes",
+        ] {
+            assert!(armed(text).is_empty(), "{text}: {:?}", found(text));
+        }
+        let ignored = found("URGENT!!! ma facture d'eau a doublé");
+        assert!(
+            ignored.iter().any(|h| h.reason().contains("billing")),
+            "{ignored:?}"
+        );
+        // A real outage next to a bill, in its own sentence, still counts.
+        assert_eq!(
+            armed("Ma facture est arrivée. Pas de courant depuis 2 jours chez nous!"),
+            ["power outage"]
+        );
+    }
+
+    #[test]
+    fn a_past_injury_is_not_current() {
+        assert!(armed("mon fils s'est blessé sur la balançoire la semaine passée").is_empty());
+        assert!(armed("last year someone got hurt on that corner").is_empty());
     }
 
     #[test]

@@ -123,6 +123,8 @@ pub struct Pipeline {
     destinations: Vec<Destination>,
     /// The agents' forum on Discord is configured: forwarded threads get a post there.
     forum: bool,
+    /// The alerts channel on Discord is configured: at-risk and overdue alerts go there.
+    alerts_channel: bool,
     retry: RetryPolicy,
     /// Wakes the outbox worker: a job was queued or brought forward.
     outbox: Arc<Notify>,
@@ -157,6 +159,8 @@ impl Pipeline {
             destinations: settings.forwarders.destinations(),
             forum: settings.channels.discord.enabled()
                 && settings.channels.discord.staff_forum_id != 0,
+            alerts_channel: settings.channels.discord.enabled()
+                && settings.channels.discord.alerts_channel_id != 0,
             retry: settings.retry_policy(),
             settings,
             policy,
@@ -467,6 +471,7 @@ impl Pipeline {
                             at: now,
                             post: None,
                             post_id: None,
+                            alert: None,
                         },
                         now,
                     );
@@ -667,10 +672,19 @@ impl Pipeline {
         for id in self.store.alerts_due(now)? {
             let result = self
                 .act(id, |t| {
-                    let step = Step {
-                        audit: t.alert(now).into_iter().collect(),
-                        ..Step::default()
-                    };
+                    let mut step = Step::default();
+                    if let Some(event) = t.alert(now) {
+                        if self.alerts_channel {
+                            let job = alert_job(t, now);
+                            step.audit.push(guichet_event(
+                                now,
+                                AuditKind::Queued,
+                                job.id.to_string(),
+                            ));
+                            step.jobs.push(job);
+                        }
+                        step.audit.insert(0, event);
+                    }
                     Ok((step, ()))
                 })
                 .await;
@@ -680,6 +694,7 @@ impl Pipeline {
                 Err(e) => return Err(e),
             }
         }
+        self.outbox.notify_one();
         Ok(self.store.next_alert()?)
     }
 
@@ -994,6 +1009,38 @@ impl Voice for Pipeline {
             .warning(thread.language, &ctx)
             .map_err(|e| e.to_string())
     }
+}
+
+/// The alert posted to the coordinator's channel for the level `thread` just reached,
+/// numbered after the thread's audit events (each alert has its own job).
+fn alert_job(thread: &Thread, now: DateTime<Utc>) -> Job {
+    Job::reply(
+        Destination::Alerts,
+        Reply {
+            thread_id: thread.id,
+            seq: thread.audit_count,
+            kind: MessageKind::Note,
+            channel: thread.channel.to_string(),
+            recipient: thread.sender.to_string(),
+            text: String::new(),
+            language: thread.language,
+            agent: None,
+            last_citizen_at: thread.last_message_at,
+            at: now,
+            post: Some(crate::domain::outbox::PostInfo {
+                opens: false,
+                category: thread.category,
+                confidence: thread.confidence,
+                reasons: String::new(),
+                due_at: thread.clock.due_at,
+                needs_triage: thread.needs_triage,
+                abusive: thread.abusive,
+            }),
+            post_id: intake::forum_post_id(thread),
+            alert: Some(thread.alerted),
+        },
+        now,
+    )
 }
 
 /// Runs `work` in a task of its own and waits for it: dropping the wait does not stop the

@@ -329,6 +329,7 @@ pub fn decide(
                     at: now,
                     post: None,
                     post_id: None,
+                    alert: None,
                 },
                 now,
             ));
@@ -472,6 +473,7 @@ fn forum_post(
                 abusive: thread.abusive,
             }),
             post_id: forum_post_id(thread),
+            alert: None,
         },
         now,
     )

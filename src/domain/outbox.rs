@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::message::MessageKind;
-use super::thread::ThreadId;
+use super::thread::{Alerted, ThreadId};
 use super::{Category, Language};
 
 /// Where a job goes.
@@ -39,16 +39,19 @@ pub enum Destination {
     Messenger,
     /// The agents' side on Discord: the thread's post in the staff forum.
     Forum,
+    /// The coordinator's alerts channel on Discord.
+    Alerts,
 }
 
 impl Destination {
-    pub const ALL: [Destination; 6] = [
+    pub const ALL: [Destination; 7] = [
         Destination::Webhook,
         Destination::Open311,
         Destination::Web,
         Destination::Discord,
         Destination::Messenger,
         Destination::Forum,
+        Destination::Alerts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Destination {
             Destination::Discord => "discord",
             Destination::Messenger => "messenger",
             Destination::Forum => "forum",
+            Destination::Alerts => "alerts",
         }
     }
 
@@ -191,6 +195,9 @@ pub struct Reply {
     /// The thread's post in the agents' forum, when known when the job was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_id: Option<String>,
+    /// For the alerts channel: which alert (at risk, overdue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<Alerted>,
 }
 
 /// The triage shown on the agents' forum post.

@@ -87,7 +87,11 @@ impl Forwarders {
             callback,
             couriers: RwLock::new(HashMap::new()),
             platforms: if settings.channels.discord.enabled() {
-                vec![Destination::Discord, Destination::Forum]
+                vec![
+                    Destination::Discord,
+                    Destination::Forum,
+                    Destination::Alerts,
+                ]
             } else {
                 Vec::new()
             },
@@ -122,7 +126,10 @@ impl Forwarders {
                 Some(c) => c.attempt(&self.client, job).await,
                 None => not_configured(job.destination),
             },
-            Destination::Discord | Destination::Messenger | Destination::Forum => {
+            Destination::Discord
+            | Destination::Messenger
+            | Destination::Forum
+            | Destination::Alerts => {
                 let courier = self
                     .couriers
                     .read()

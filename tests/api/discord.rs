@@ -503,3 +503,53 @@ async fn discord_failing_for_ten_seconds_across_a_kill_9_loses_and_doubles_nothi
     names.dedup();
     assert_eq!(names.len(), texts.len());
 }
+
+#[tokio::test]
+async fn at_risk_and_overdue_are_posted_once_each_and_only_overdue_pings_the_coordinators() {
+    let fake = FakeDiscord::start().await;
+    let app = spawn_app_with(|s| {
+        configure(s, &fake);
+        // An urgent target of 3.6 s: at risk after 2.7 s, overdue after 3.6 s.
+        s.sla.urgent.hours = 0.001;
+    })
+    .await;
+    assert!(fake.wait_until_identified(WAIT).await);
+    let f = fake.fixture().clone();
+    fake.dispatch_message_create(IncomingMessage::dm(
+        &f.citizens[0],
+        "ça sent le gaz très fort dans l'entrée du bloc",
+    ));
+    assert!(
+        wait_bot_messages(&fake, f.alerts_channel_id, 2).await,
+        "both alerts are posted"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let alerts = bot_messages(&fake, f.alerts_channel_id);
+    assert_eq!(alerts.len(), 2, "once each: {alerts:?}");
+    let thread = thread_of(&app, f.citizens[0].id).await;
+    let reference = thread["thread_id"].as_str().unwrap();
+    assert!(alerts
+        .iter()
+        .all(|a| a["content"].as_str().unwrap().contains(reference)));
+    let sent = fake.requests_matching(&Route::post(&format!(
+        "/channels/{}/messages",
+        f.alerts_channel_id
+    )));
+    let overdue: Vec<_> = sent
+        .iter()
+        .filter(|r| r.json()["content"].as_str().unwrap().contains("Overdue"))
+        .collect();
+    let at_risk: Vec<_> = sent
+        .iter()
+        .filter(|r| r.json()["content"].as_str().unwrap().contains("At risk"))
+        .collect();
+    assert_eq!((overdue.len(), at_risk.len()), (1, 1), "{sent:?}");
+    assert_eq!(
+        overdue[0].json()["allowed_mentions"],
+        json!({ "parse": [], "roles": [f.coordinator_role_id.to_string()] })
+    );
+    assert_eq!(at_risk[0].json()["allowed_mentions"]["parse"], json!([]));
+    assert!(at_risk[0].json()["allowed_mentions"]
+        .get("roles")
+        .is_none_or(|r| r == &json!([])));
+}

@@ -15,12 +15,13 @@ use tokio::sync::Mutex;
 
 use crate::config::DiscordSettings;
 use crate::domain::outbox::{Attempt, DeliveryError, Job, PostInfo, Reply};
+use crate::domain::thread::Alerted;
 use crate::domain::Category;
 use crate::forwarders::{BoxFuture, Courier};
 
 use super::courier::{nonce, DiscordRest};
 use super::no_pings;
-use super::render::{self, PostView};
+use super::render::{self, AlertLevel, PostView};
 
 /// What both couriers share: the REST client, the settings, the forum's tags once known.
 pub struct Shared {
@@ -141,6 +142,51 @@ impl Courier for Forum {
                     &render::appended(&view),
                     &nonce(job.id.as_str()),
                     &no_pings(),
+                    None,
+                )
+                .await
+        })
+    }
+}
+
+/// The coordinator's alerts channel: at-risk and overdue transitions, once each.
+pub struct Alerts(pub Arc<Shared>);
+
+impl Courier for Alerts {
+    fn attempt<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Attempt> {
+        Box::pin(async move {
+            let reply = match reply_of(job) {
+                Ok(r) => r,
+                Err(a) => return a,
+            };
+            let (Some(info), Some(alerted)) = (&reply.post, reply.alert) else {
+                return Attempt::Failed(DeliveryError::permanent("an alert job carries no alert"));
+            };
+            let level = match alerted {
+                Alerted::Overdue => AlertLevel::Overdue,
+                _ => AlertLevel::AtRisk,
+            };
+            let s = &self.0.settings;
+            let link = reply
+                .post_id
+                .as_deref()
+                .and_then(|p| p.parse::<u64>().ok())
+                .map(|p| super::channel_link(s.guild_id, p));
+            let (content, mentions) = render::alert(
+                level,
+                &reply.thread_id.to_string(),
+                info.category,
+                info.due_at,
+                link.as_deref(),
+                s.coordinator_role_id,
+            );
+            self.0
+                .rest
+                .send_message(
+                    s.alerts_channel_id,
+                    &content,
+                    &nonce(job.id.as_str()),
+                    &mentions,
                     None,
                 )
                 .await

@@ -31,7 +31,7 @@ use crate::status::Connections;
 
 use super::commands::{self, Row, StaffAction, StaffRole, ThreadSummary};
 use super::courier::DiscordRest;
-use super::delivery::{DirectMessages, Forum, Shared};
+use super::delivery::{Alerts, DirectMessages, Forum, Shared};
 use super::{channel_link, CHANNEL};
 
 /// The intents guichet needs: DMs, and the staff server's messages with their content.
@@ -73,6 +73,7 @@ pub async fn run(
         Arc::new(DirectMessages(Arc::clone(&shared))),
     );
     forwarders.register(Destination::Forum, Arc::new(Forum(Arc::clone(&shared))));
+    forwarders.register(Destination::Alerts, Arc::new(Alerts(Arc::clone(&shared))));
     pipeline.outbox().notify_one();
 
     let mut wait = Duration::from_secs(1);

@@ -512,3 +512,224 @@ pub fn from_guichet(kind: MessageKind, text: String, now: DateTime<Utc>) -> Stor
         ignored: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::{Channel, MessageText, PlatformMessageId, Sender};
+    use crate::domain::Language;
+    use crate::testing::{policy, utc};
+
+    struct Plain;
+
+    impl Voice for Plain {
+        fn acknowledgment(
+            &self,
+            thread: &Thread,
+            text: &str,
+            _: DateTime<Utc>,
+        ) -> Result<(String, Option<String>), String> {
+            let faq = text
+                .contains("heures")
+                .then(|| "city-hall-hours".to_owned());
+            Ok((format!("ack {}", thread.id), faq))
+        }
+
+        fn warning(&self, thread: &Thread, _: DateTime<Utc>) -> Result<String, String> {
+            Ok(format!("warning {}", thread.id))
+        }
+    }
+
+    fn message(channel: &str, text: &str) -> IncomingMessage {
+        IncomingMessage {
+            channel: Channel::parse(channel).unwrap(),
+            sender: Sender::parse("42").unwrap(),
+            platform_id: Some(PlatformMessageId::parse("m-1").unwrap()),
+            text: MessageText::parse(text, 5000).unwrap(),
+            sent_at: utc("2026-11-23T14:00:00Z"),
+        }
+    }
+
+    fn reading(category: Category, abuse: Abuse) -> Reading {
+        Reading {
+            triage: Triage {
+                category,
+                language: Language::Fr,
+                confidence: 0.9,
+            },
+            abuse,
+            masked: (abuse != Abuse::Clean).then(|| "t'es un c***".to_owned()),
+            reasons: "model: test".into(),
+        }
+    }
+
+    fn decide_with(
+        msg: &IncomingMessage,
+        reading: &Reading,
+        latest: Option<Thread>,
+        record: SenderRecord,
+        forum: bool,
+    ) -> Decision {
+        let policy = policy();
+        let takes = |_| false;
+        let rules = Rules {
+            policy: &policy,
+            reopen_within: Duration::hours(72),
+            min_confidence: 0.55,
+            strike_period: Duration::days(90),
+            strikes_to_block: 3,
+            destinations: &[Destination::Webhook],
+            open311_takes: &takes,
+            forum,
+        };
+        let now = utc("2026-11-23T14:00:01Z");
+        decide(
+            msg,
+            reading,
+            latest,
+            record,
+            false,
+            || ThreadId::new(7),
+            &rules,
+            &Plain,
+            now,
+        )
+        .unwrap()
+    }
+
+    fn destinations(d: &Decision) -> Vec<Destination> {
+        d.jobs.iter().map(|j| j.destination).collect()
+    }
+
+    #[test]
+    fn a_discord_citizen_is_answered_through_the_outbox_and_agents_get_a_post() {
+        let d = decide_with(
+            &message("discord", "pu d'eau"),
+            &reading(Category::Urgent, Abuse::Clean),
+            None,
+            SenderRecord::default(),
+            true,
+        );
+        assert!(d.opened && d.forwarded);
+        assert_eq!(
+            destinations(&d),
+            vec![
+                Destination::Webhook,
+                Destination::Forum,
+                Destination::Discord
+            ]
+        );
+        let ack = d.jobs[2].reply_payload().unwrap();
+        assert_eq!((ack.kind, ack.seq), (MessageKind::Acknowledgment, 1));
+        assert_eq!(ack.recipient, "42");
+        let post = d.jobs[1].reply_payload().unwrap().post.clone().unwrap();
+        assert!(post.opens, "the first message opens the post");
+        assert!(d
+            .thread
+            .tickets
+            .iter()
+            .any(|t| t.destination == Destination::Forum));
+    }
+
+    #[test]
+    fn a_web_citizen_reads_the_acknowledgment_in_the_http_answer_not_in_a_job() {
+        let d = decide_with(
+            &message("web", "pu d'eau"),
+            &reading(Category::Urgent, Abuse::Clean),
+            None,
+            SenderRecord::default(),
+            false,
+        );
+        assert_eq!(d.acknowledgment.as_deref(), Some("ack G-000007"));
+        assert_eq!(destinations(&d), vec![Destination::Webhook]);
+    }
+
+    #[test]
+    fn a_later_message_is_appended_to_the_post_and_gets_no_second_acknowledgment() {
+        let first = decide_with(
+            &message("discord", "pu d'eau"),
+            &reading(Category::Urgent, Abuse::Clean),
+            None,
+            SenderRecord::default(),
+            true,
+        );
+        let mut thread = first.thread;
+        thread.message_count = 2;
+        let d = decide_with(
+            &message("discord", "toujours rien"),
+            &reading(Category::Urgent, Abuse::Clean),
+            Some(thread),
+            SenderRecord::default(),
+            true,
+        );
+        assert!(!d.opened && d.acknowledgment.is_none());
+        let post = d
+            .jobs
+            .iter()
+            .find(|j| j.destination == Destination::Forum)
+            .and_then(|j| j.reply_payload().unwrap().post.clone())
+            .unwrap();
+        assert!(!post.opens);
+        assert!(!d.jobs.iter().any(|j| j.destination == Destination::Discord));
+    }
+
+    #[test]
+    fn an_insult_is_masked_for_agents_warned_and_the_warning_goes_out_on_the_platform() {
+        let d = decide_with(
+            &message("discord", "t'es un cave"),
+            &reading(Category::Complaint, Abuse::Insult),
+            None,
+            SenderRecord::default(),
+            true,
+        );
+        assert_eq!(d.warning.as_deref(), Some("warning G-000007"));
+        assert!(d.sender.is_some(), "the strike is kept");
+        let kinds: Vec<MessageKind> = d
+            .jobs
+            .iter()
+            .filter(|j| j.destination == Destination::Discord)
+            .map(|j| j.reply_payload().unwrap().kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![MessageKind::Acknowledgment, MessageKind::Warning]
+        );
+        let post = d.jobs[1].reply_payload().unwrap();
+        assert_eq!(post.text, "t'es un c***", "agents read the masked copy");
+    }
+
+    #[test]
+    fn a_blocked_sender_is_stored_but_nothing_is_sent() {
+        let mut record = SenderRecord::default();
+        let now = utc("2026-11-23T13:00:00Z");
+        for _ in 0..3 {
+            record.strike(now, Duration::days(90), 3);
+        }
+        assert!(record.is_blocked());
+        let d = decide_with(
+            &message("discord", "allo"),
+            &reading(Category::Info, Abuse::Clean),
+            None,
+            record,
+            true,
+        );
+        assert_eq!(d.ignored, Some(Ignored::Blocked));
+        assert!(d.jobs.is_empty() && d.acknowledgment.is_none());
+        assert_eq!(d.messages.len(), 1);
+        assert!(d.messages[0].ignored);
+    }
+
+    #[test]
+    fn an_info_request_answered_by_the_faq_is_not_forwarded() {
+        let d = decide_with(
+            &message("discord", "quelles sont les heures de l'hôtel de ville"),
+            &reading(Category::Info, Abuse::Clean),
+            None,
+            SenderRecord::default(),
+            true,
+        );
+        assert!(d.faq && !d.forwarded);
+        assert_eq!(destinations(&d), vec![Destination::Discord]);
+        assert_eq!(d.thread.state, ThreadState::Answered);
+    }
+}

@@ -147,6 +147,22 @@ async fn a_citizen_on_discord_is_acknowledged_once_and_agents_work_from_the_foru
     assert_eq!(fake.threads_in(f.staff_forum_id).len(), 1);
     assert_eq!(app.all_threads().await.len(), 1);
 
+    // A later message is appended to the same post, with no second acknowledgment.
+    fake.dispatch_message_create(IncomingMessage::dm(
+        citizen,
+        "l'odeur est de plus en plus forte, on est sortis dehors",
+    ));
+    assert!(
+        wait_bot_messages(&fake, post_id, 2).await,
+        "the message is appended to the post"
+    );
+    let appended = bot_messages(&fake, post_id);
+    assert!(appended[1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("de plus en plus forte"));
+    assert_eq!(bot_messages(&fake, dm).len(), 1);
+
     // An agent's message in the post reaches the citizen once; the thread is answered, met.
     let answer = fake.dispatch_message_create(IncomingMessage::in_channel(
         &f.agent,
@@ -191,8 +207,34 @@ async fn a_citizen_on_discord_is_acknowledged_once_and_agents_work_from_the_foru
         "neither the replay nor the note is relayed"
     );
 
-    // Resolve by a member without a staff role: refused, ephemerally; nothing changes.
+    // The category select: a correction under the agent's name.
     let starter_id = id(&starter["id"]);
+    let chosen = fake.dispatch_interaction_create(IncomingInteraction::string_select(
+        &f.agent,
+        post_id,
+        starter_id,
+        &format!("guichet:category:{reference}"),
+        &["complaint"],
+    ));
+    assert!(
+        eventually(WAIT, || async {
+            fake.interaction_response(&chosen).is_some()
+        })
+        .await
+    );
+    let d = detail(&app, &thread).await;
+    assert_eq!(d["category"], "complaint", "{d}");
+    let corrected = d["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "corrected")
+        .unwrap()
+        .clone();
+    assert_eq!(corrected["detail"], "urgent -> complaint");
+    assert_ne!(corrected["actor"], "guichet");
+
+    // Resolve by a member without a staff role: refused, ephemerally; nothing changes.
     let resolve_id = format!("guichet:resolve:{reference}");
     let pressed = fake.dispatch_interaction_create(IncomingInteraction::button(
         &f.member,

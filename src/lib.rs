@@ -7,16 +7,20 @@
 //! # Layout
 //!
 //! - [`domain`] — the pure core: messages, threads and their state machine, categories, the
-//!   business calendar, the SLA clock and the outbox's jobs. No I/O; `now` is a parameter.
+//!   business calendar, the SLA clock, what a message does to its thread (`intake`) and the
+//!   outbox's jobs. No I/O; `now` is a parameter.
 //! - [`classify`] — the bilingual classifier and moderation. Pure.
 //! - [`responses`] — the citizen-facing templates (French and English) and the FAQ.
 //! - [`store`] — the only module that knows sled: threads, messages, indexes, audit log.
-//! - [`pipeline`] — what happens to a message and to a thread when staff act.
+//! - [`pipeline`] — loads, decides, commits, notifies: for a message and for staff actions.
 //! - [`staff`] — the views of threads that agents and the coordinator read.
 //! - [`watcher`] — the background task that records at-risk and overdue transitions.
-//! - [`outbox`] — the background task that delivers forwarded tickets, with retries.
-//! - [`forwarders`] — the HTTP clients of customer-service systems: webhook, Open311.
-//! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's callback.
+//! - [`outbox`] — the background task that delivers every job (tickets, replies, posts,
+//!   alerts), with retries.
+//! - [`forwarders`] — the senders of jobs: webhook, Open311, the web channel's callback, and
+//!   the couriers the platforms' adapters register.
+//! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's identities,
+//!   Discord (serenity gateway, REST deliveries).
 //! - [`status`] — the platform connections' state, for `/healthz`.
 //! - [`config`] — layered settings, validated at start-up.
 //! - [`server`] — assembles the above and serves; shared by `main` and the tests.

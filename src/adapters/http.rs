@@ -171,6 +171,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/threads/{id}", get(show_thread))
         .route("/api/threads/{id}/replies", post(reply))
         .route("/api/threads/{id}/resolve", post(resolve))
+        .route("/api/threads/{id}/claim", post(claim))
+        .route("/api/threads/{id}/category", post(correct))
         .route("/api/senders/{channel}/{sender}/unblock", post(unblock))
         .route("/api/outbox", get(list_outbox))
         .route("/api/outbox/{id}/retry", post(retry_job))
@@ -444,6 +446,59 @@ async fn resolve(
     let thread = state
         .pipeline
         .resolve(id, "coordinator", Utc::now())
+        .await?;
+    Ok(Json(json!({ "thread": crate::staff::Summary::of(&thread, Utc::now()) })).into_response())
+}
+
+#[derive(Deserialize)]
+struct ActionBody {
+    agent: Option<String>,
+    category: Option<String>,
+}
+
+/// The staff member acting: the `agent` named in the body, or the coordinator (the bootstrap
+/// token is the coordinator's).
+fn actor(body: &ActionBody) -> Result<String, ApiError> {
+    match body.agent.as_deref().map(str::trim) {
+        None | Some("") => Ok("coordinator".to_owned()),
+        Some(a) if a.chars().count() <= 100 && !a.chars().any(char::is_control) => Ok(a.to_owned()),
+        Some(_) => Err(ApiError::bad(
+            "the field \"agent\" is the agent's name, at most 100 characters",
+        )),
+    }
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let id = thread_id(&id)?;
+    let body: ActionBody = json_body(&state, request.into_body()).await?;
+    let agent = actor(&body)?;
+    let thread = state.pipeline.claim(id, &agent, Utc::now()).await?;
+    Ok(Json(json!({ "thread": crate::staff::Summary::of(&thread, Utc::now()) })).into_response())
+}
+
+/// A person corrects the category: the clock is re-planned, the correction kept.
+async fn correct(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let id = thread_id(&id)?;
+    let body: ActionBody = json_body(&state, request.into_body()).await?;
+    let agent = actor(&body)?;
+    let category = body
+        .category
+        .as_deref()
+        .and_then(|c| c.parse::<crate::domain::Category>().ok())
+        .ok_or_else(|| {
+            ApiError::bad("the field \"category\" is required: urgent, info or complaint")
+        })?;
+    let thread = state
+        .pipeline
+        .correct(id, category, &agent, Utc::now())
         .await?;
     Ok(Json(json!({ "thread": crate::staff::Summary::of(&thread, Utc::now()) })).into_response())
 }

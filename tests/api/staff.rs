@@ -229,3 +229,61 @@ async fn an_agent_answer_survives_a_callback_outage_of_a_minute() {
     assert_eq!(received[0].1["sender"], "c14");
     assert!(received[0].0.ends_with("-web"), "{}", received[0].0);
 }
+
+#[tokio::test]
+async fn an_agent_claims_a_thread_and_corrects_its_category_which_replans_the_clock() {
+    let app = spawn_app().await;
+    let (_, body) = app
+        .post_message(message(
+            "c15",
+            "Le lampadaire devant chez nous est brûlé depuis deux semaines, c'est dangereux le soir",
+        ))
+        .await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    let due_before = body["due_at"].as_str().unwrap().to_owned();
+    let (status, claimed) = app
+        .staff_post(
+            &format!("/api/threads/{id}/claim"),
+            json!({ "agent": "Ana" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{claimed}");
+    assert_eq!(claimed["thread"]["claimed_by"], "Ana");
+
+    let (status, refused) = app
+        .staff_post(
+            &format!("/api/threads/{id}/category"),
+            json!({ "category": "grave" }),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, corrected) = app
+        .staff_post(
+            &format!("/api/threads/{id}/category"),
+            json!({ "category": "urgent", "agent": "Ana" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{corrected}");
+    assert_eq!(corrected["thread"]["category"], "urgent");
+    assert_ne!(corrected["thread"]["due_at"].as_str().unwrap(), due_before);
+    let (_, detail) = app.staff_get(&format!("/api/threads/{id}")).await;
+    let kinds: Vec<(String, String)> = detail["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["actor"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("claimed".into(), "Ana".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("corrected".into(), "Ana".into())),
+        "{kinds:?}"
+    );
+}

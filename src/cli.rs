@@ -26,7 +26,7 @@ use crate::classify::{self, Classifier};
 use crate::config::{ConfigSource, Settings};
 use crate::domain::message::{Channel, Sender};
 use crate::domain::outbox::JobId;
-use crate::domain::thread::ThreadId;
+use crate::domain::thread::{Correction, ThreadId};
 use crate::pipeline::Pipeline;
 use crate::responses::{Origin, Responses};
 use crate::server;
@@ -109,6 +109,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Staff's corrections of categories, to learn from.
+    Corrections {
+        #[command(subcommand)]
+        action: CorrectionsAction,
+    },
     /// Validate the configuration and every response template.
     Check,
     /// Print "healthy: URL" and exit 0 when a running guichet answers its health check;
@@ -118,6 +123,17 @@ enum Command {
         /// serve, else http.listen).
         #[arg(long)]
         url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CorrectionsAction {
+    /// Write every correction as labelled JSONL (`{"label","lang","text"}`, the masked text),
+    /// the format `guichet eval` and the classifier's corpus read.
+    Export {
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -199,6 +215,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify => classify_stdin(),
         Command::Eval { file, json } => eval(&file, json),
         Command::Check => check(settings()?, &config),
+        Command::Corrections {
+            action: CorrectionsAction::Export { out },
+        } => {
+            let staff = Staff::connect(settings()?).await?;
+            let corrections = staff.corrections().await?;
+            let mut lines = String::new();
+            for c in &corrections {
+                let line = json!({ "label": c.category, "lang": c.language, "text": c.text });
+                lines.push_str(&line.to_string());
+                lines.push('\n');
+            }
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, lines)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "{} corrections written to {}",
+                        corrections.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{lines}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Health { url } => health(url, settings).await,
         Command::Overdue { json, at_risk } => {
             let staff = Staff::connect(settings()?).await?;
@@ -579,6 +620,16 @@ impl Staff {
             bail!("the running guichet refused: {message} ({status})");
         }
         Ok(body)
+    }
+
+    async fn corrections(&self) -> anyhow::Result<Vec<Correction>> {
+        match &self.source {
+            Source::Local(p) => Ok(p.corrections()?),
+            Source::Remote { .. } => {
+                let body = self.call(reqwest::Method::GET, "/api/corrections").await?;
+                Ok(serde_json::from_value(body["corrections"].clone())?)
+            }
+        }
     }
 
     async fn list(&self, filter: Filter) -> anyhow::Result<Vec<Summary>> {

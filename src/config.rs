@@ -288,6 +288,9 @@ pub struct HolidaySettings {
 #[serde(deny_unknown_fields)]
 pub struct ClassifierSettings {
     pub min_confidence: f32,
+    /// Train at start-up on the built-in corpus plus the staff's corrections of categories.
+    #[serde(default)]
+    pub learn_from_corrections: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -29,7 +29,7 @@ use crate::domain::outbox::{
 use crate::domain::sender::SenderRecord;
 use crate::domain::sla::SlaPolicy;
 use crate::domain::thread::{
-    AuditEvent, AuditKind, Thread, ThreadId, ThreadState, TicketStatus, Triage,
+    AuditEvent, AuditKind, Correction, Thread, ThreadId, ThreadState, TicketStatus, Triage,
 };
 use crate::domain::{Category, Language};
 use crate::metrics::{Gauge, Metrics};
@@ -136,6 +136,7 @@ struct Step {
     audit: Vec<AuditEvent>,
     messages: Vec<StoredMessage>,
     jobs: Vec<Job>,
+    correction: Option<Correction>,
 }
 
 impl Pipeline {
@@ -154,6 +155,7 @@ impl Pipeline {
         let quota = Quota::with_period(period)
             .ok_or("flood.per_seconds must be at least 1")?
             .allow_burst(burst);
+        let classifier = classifier(&store, &settings)?;
         Ok(Pipeline {
             store,
             destinations: settings.forwarders.destinations(),
@@ -165,7 +167,7 @@ impl Pipeline {
             settings,
             policy,
             responses,
-            classifier: Classifier::builtin(),
+            classifier,
             flood: RateLimiter::keyed(quota),
             locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             metrics,
@@ -399,6 +401,7 @@ impl Pipeline {
         let (step, value) = action(&mut thread)?;
         let mut write = ThreadWrite::new(Some(previous), thread);
         write.dedupe = platform_id;
+        write.correction = step.correction;
         write.audit = step.audit;
         write.messages = step.messages;
         write.jobs = step.jobs;
@@ -448,6 +451,7 @@ impl Pipeline {
                     audit: vec![event],
                     messages: vec![message],
                     jobs: Vec::new(),
+                    correction: None,
                 };
                 // Relayed to the citizen on their channel through the outbox (on the web only
                 // when the site has a callback to receive it).
@@ -565,6 +569,7 @@ impl Pipeline {
                             ignored: false,
                         }],
                         jobs: Vec::new(),
+                        correction: None,
                     };
                     Ok((step, ()))
                 })
@@ -618,11 +623,28 @@ impl Pipeline {
         detached(async move {
             let (thread, ()) = this
                 .act(id, |t| {
+                    let Some(event) = t.correct(category, &this.policy, &actor, now) else {
+                        return Ok((Step::default(), ()));
+                    };
+                    // What the classifier read: the message that opened the thread, as agents
+                    // see it (insults masked).
+                    let text = this
+                        .store
+                        .messages(id)?
+                        .into_iter()
+                        .find(|m| m.kind == MessageKind::Citizen)
+                        .map(|m| m.masked.unwrap_or(m.text))
+                        .unwrap_or_default();
                     let step = Step {
-                        audit: t
-                            .correct(category, &this.policy, &actor, now)
-                            .into_iter()
-                            .collect(),
+                        audit: vec![event],
+                        correction: Some(Correction {
+                            thread_id: id,
+                            category,
+                            language: t.language,
+                            text,
+                            actor: actor.clone(),
+                            at: now,
+                        }),
                         ..Step::default()
                     };
                     Ok((step, ()))
@@ -1011,6 +1033,34 @@ impl Voice for Pipeline {
     }
 }
 
+/// The built-in classifier, or, with `classifier.learn_from_corrections`, one trained once
+/// at start-up on the built-in corpus and the staff's corrections kept in the store.
+fn classifier(store: &Store, settings: &Settings) -> Result<&'static Classifier, String> {
+    if !settings.classifier.learn_from_corrections {
+        return Ok(Classifier::builtin());
+    }
+    let corrections = store.corrections().map_err(|e| e.to_string())?;
+    if corrections.is_empty() {
+        return Ok(Classifier::builtin());
+    }
+    let extra: Vec<classify::Example> = corrections
+        .into_iter()
+        .filter(|c| !c.text.trim().is_empty())
+        .map(|c| classify::Example {
+            label: c.category,
+            lang: c.language,
+            text: c.text,
+        })
+        .collect();
+    let trained = Classifier::train_with(&extra).map_err(|e| e.to_string())?;
+    tracing::info!(
+        corrections = extra.len(),
+        "the classifier learned from staff corrections"
+    );
+    // Trained once per process, shared like the built-in one.
+    Ok(Box::leak(Box::new(trained)))
+}
+
 /// The alert posted to the coordinator's channel for the level `thread` just reached,
 /// numbered after the thread's audit events (each alert has its own job).
 fn alert_job(thread: &Thread, now: DateTime<Utc>) -> Job {
@@ -1108,6 +1158,14 @@ impl Pipeline {
     /// The store failed.
     pub fn thread_of_post(&self, post_id: &str) -> Result<Option<ThreadId>, PipelineError> {
         Ok(self.store.thread_by_remote(Destination::Forum, post_id)?)
+    }
+
+    /// Every correction of a category by staff.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn corrections(&self) -> Result<Vec<Correction>, PipelineError> {
+        Ok(self.store.corrections()?)
     }
 
     /// The thread, as it is now.

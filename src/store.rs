@@ -20,6 +20,7 @@
 //! | `k`    | job state ++ job id                | (jobs by state)               |
 //! | `i`    | `i` / `k`                          | instance id / token key       |
 //! | `p`    | destination ++ 0 ++ remote id      | thread id (a forum post's)    |
+//! | `c`    | thread id                          | its category's correction     |
 //!
 //! An outbox job is written in the same batch as the message that caused it, so a crash
 //! cannot keep one without the other; a job that is done is deleted with its index entries.
@@ -44,7 +45,7 @@ use serde::Serialize;
 use crate::domain::message::{Channel, PlatformMessageId, Sender, StoredMessage};
 use crate::domain::outbox::{Destination, Job, JobId, JobState};
 use crate::domain::sender::SenderRecord;
-use crate::domain::thread::{AuditEvent, Thread, ThreadId, ThreadState};
+use crate::domain::thread::{AuditEvent, Correction, Thread, ThreadId, ThreadState};
 
 /// Errors of the store. The caller decides: a request gets a 500, a command exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +89,7 @@ const QUEUE: u8 = b'q';
 const JOB_STATE: u8 = b'k';
 const INSTANCE: u8 = b'i';
 const REMOTE: u8 = b'p';
+const CORRECTION: u8 = b'c';
 
 /// Everything one step of a thread's life writes, applied atomically by [`Store::write`].
 #[derive(Debug)]
@@ -104,6 +106,8 @@ pub struct ThreadWrite {
     pub sender: Option<SenderRecord>,
     /// Outbox jobs created or changed by this step; a job in state `Done` is deleted.
     pub jobs: Vec<Job>,
+    /// A person corrected the thread's category (the latest correction is kept).
+    pub correction: Option<Correction>,
 }
 
 impl ThreadWrite {
@@ -116,6 +120,7 @@ impl ThreadWrite {
             dedupe: None,
             sender: None,
             jobs: Vec::new(),
+            correction: None,
         }
     }
 }
@@ -284,6 +289,11 @@ impl Store {
             Some(id) => self.thread(ThreadId::new(read_u64(&id))),
             None => Ok(None),
         }
+    }
+
+    /// Every correction of a category by staff, oldest thread first.
+    pub fn corrections(&self) -> Result<Vec<Correction>> {
+        self.scan_values(&[CORRECTION])
     }
 
     /// The thread a destination knows by `remote` (the thread of a Discord forum post).
@@ -498,6 +508,9 @@ impl Store {
             key_party(LATEST, &t.channel, t.sender.as_str()),
             id.clone(),
         ));
+        if let Some(c) = &w.correction {
+            ops.push(Op::Insert(key_id(CORRECTION, t.id), encode(c)?));
+        }
         // Where a platform names the thread by its own id (a forum post), find it back.
         for r in t
             .tickets

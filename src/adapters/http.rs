@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/threads/{id}/category", post(correct))
         .route("/api/senders/{channel}/{sender}/unblock", post(unblock))
         .route("/api/outbox", get(list_outbox))
+        .route("/api/corrections", get(list_corrections))
         .route("/api/outbox/{id}/retry", post(retry_job))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
     Router::new()
@@ -512,6 +513,11 @@ async fn unblock(
     let sender = Sender::parse(&sender).map_err(|e| ApiError::bad(e.to_string()))?;
     let was_blocked = state.pipeline.unblock(&channel, &sender).await?;
     Ok(Json(json!({ "unblocked": was_blocked })).into_response())
+}
+
+async fn list_corrections(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let corrections = state.pipeline.corrections()?;
+    Ok(Json(json!({ "corrections": corrections })).into_response())
 }
 
 async fn list_outbox(

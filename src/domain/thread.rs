@@ -214,6 +214,19 @@ impl AuditEvent {
     }
 }
 
+/// A person's correction of a thread's category, kept to learn from: the citizen's first
+/// message as agents read it (masked), and the category it should have had.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    pub thread_id: ThreadId,
+    pub category: Category,
+    pub language: Language,
+    /// The agents' copy of the message that opened the thread.
+    pub text: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
 /// A transition that the current state does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("thread {id} is {state}: it cannot be {action}")]

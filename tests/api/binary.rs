@@ -205,3 +205,83 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[tokio::test]
+async fn corrections_are_exported_as_labelled_jsonl_and_learned_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let text = "Le bac bleu est resté sur le bord du chemin depuis mardi";
+    let served = serve(dir.path());
+    let (_, outcome) = send(
+        client
+            .post(served.url("/api/messages"))
+            .json(&json!({ "sender": "corr-1", "text": text })),
+    )
+    .await;
+    let id = outcome["thread_id"].as_str().unwrap();
+    let target = if outcome["category"] == "urgent" {
+        "info"
+    } else {
+        "urgent"
+    };
+    let (status, _) = send(
+        client
+            .post(served.url(&format!("/api/threads/{id}/category")))
+            .bearer_auth(crate::helpers::TOKEN)
+            .json(&json!({ "category": target, "agent": "Ana" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Through the running server's staff API.
+    let out = guichet(dir.path())
+        .args(["corrections", "export"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![json!({ "label": target, "lang": "fr", "text": text })]
+    );
+    drop(served);
+
+    // With the store free, the same, read directly, into a file `guichet eval` reads.
+    let file = dir.path().join("corrections.jsonl");
+    let out = guichet(dir.path())
+        .args(["corrections", "export", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let eval = guichet(dir.path()).arg("eval").arg(&file).output().unwrap();
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+
+    // Learned at the next start.
+    let served = crate::helpers::serve_with(
+        dir.path(),
+        &[("GUICHET__CLASSIFIER__LEARN_FROM_CORRECTIONS", "true".into())],
+    );
+    let (_, again) = send(
+        client
+            .post(served.url("/api/messages"))
+            .json(&json!({ "sender": "corr-2", "text": text })),
+    )
+    .await;
+    assert_eq!(again["category"], target, "{again}");
+}

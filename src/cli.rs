@@ -67,6 +67,10 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also score a classifier trained with these corrections (a labelled file, e.g. from
+        /// `guichet corrections export`), and show both: before and after.
+        #[arg(long, value_name = "FILE")]
+        corrections: Option<PathBuf>,
     },
     /// The overdue threads, latest first.
     Overdue {
@@ -213,7 +217,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { listen } => serve(settings()?, listen).await,
         Command::Classify => classify_stdin(),
-        Command::Eval { file, json } => eval(&file, json),
+        Command::Eval {
+            file,
+            json,
+            corrections,
+        } => eval(&file, json, corrections.as_deref()),
         Command::Check => check(settings()?, &config),
         Command::Corrections {
             action: CorrectionsAction::Export { out },
@@ -502,13 +510,38 @@ fn classify_stdin() -> anyhow::Result<ExitCode> {
     })
 }
 
-fn eval(file: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
+/// The labelled messages of a file.
+fn labelled(file: &Path) -> anyhow::Result<Vec<classify::Example>> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let examples = classify::parse_labelled(&text)
         .with_context(|| format!("{} is not a labelled file", file.display()))?;
     if examples.is_empty() {
         bail!("{} holds no labelled message", file.display());
+    }
+    Ok(examples)
+}
+
+fn eval(file: &Path, as_json: bool, corrections: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let examples = labelled(file)?;
+    if let Some(corrections) = corrections {
+        let extra = labelled(corrections)?;
+        let learned = Classifier::train_with(&extra)
+            .map_err(|e| anyhow!("the classifier could not learn the corrections: {e}"))?;
+        let before = classify::eval::evaluate(Classifier::builtin(), &examples);
+        let after = classify::eval::evaluate(&learned, &examples);
+        if as_json {
+            let value = json!({ "corrections": extra.len(), "before": before, "after": after });
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        } else {
+            println!("before, the built-in classifier:\n{before}\n");
+            println!("after learning {} corrections:\n{after}\n", extra.len());
+            println!(
+                "macro-F1 {:.3} -> {:.3}; accuracy {:.3} -> {:.3}",
+                before.macro_f1, after.macro_f1, before.accuracy, after.accuracy
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     let started = std::time::Instant::now();
     let classifier = Classifier::builtin();

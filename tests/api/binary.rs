@@ -265,11 +265,20 @@ async fn corrections_are_exported_as_labelled_jsonl_and_learned_at_the_next_star
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let eval = guichet(dir.path()).arg("eval").arg(&file).output().unwrap();
+    let eval = guichet(dir.path())
+        .args(["eval", "data/corpus/test.jsonl", "--corrections"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(
         eval.status.success(),
         "{}",
         String::from_utf8_lossy(&eval.stderr)
+    );
+    let report = String::from_utf8_lossy(&eval.stdout);
+    assert!(
+        report.contains("before") && report.contains("after learning 1 corrections"),
+        "{report}"
     );
 
     // Learned at the next start.

@@ -595,3 +595,30 @@ async fn at_risk_and_overdue_are_posted_once_each_and_only_overdue_pings_the_coo
         .get("roles")
         .is_none_or(|r| r == &json!([])));
 }
+
+#[tokio::test]
+async fn discord_unreachable_at_start_up_leaves_the_inbox_serving_and_reconnects_later() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse_connections(true);
+    let app = spawn_app_with(|s| configure(s, &fake)).await;
+    let (status, _) = app
+        .post_message(json!({ "sender": "w-1", "text": "Quand ouvre la piscine municipale?" }))
+        .await;
+    assert_eq!(status, 200, "the web inbox serves");
+    let (status, health) = crate::helpers::send(app.client.get(app.url("/healthz"))).await;
+    assert_eq!(status, 200, "a platform down is not guichet down: {health}");
+    assert_ne!(health["channels"]["discord"], "connected", "{health}");
+
+    fake.refuse_connections(false);
+    assert!(
+        fake.wait_until_identified(Duration::from_secs(40)).await,
+        "it reconnects"
+    );
+    assert!(
+        eventually(WAIT, || async {
+            let (_, h) = crate::helpers::send(app.client.get(app.url("/healthz"))).await;
+            h["channels"]["discord"] == "connected"
+        })
+        .await
+    );
+}

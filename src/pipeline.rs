@@ -139,6 +139,16 @@ struct Step {
     correction: Option<Correction>,
 }
 
+impl Step {
+    /// A step that only records an audit event.
+    fn audit(event: AuditEvent) -> Step {
+        Step {
+            audit: vec![event],
+            ..Step::default()
+        }
+    }
+}
+
 impl Pipeline {
     /// # Errors
     /// The configuration's SLA policy is invalid (`Settings::load` already checked it).
@@ -372,6 +382,23 @@ impl Pipeline {
         }
     }
 
+    /// [`Pipeline::act`] in a task of its own (see [`Pipeline::receive`]): a staff action that
+    /// completes whether or not its caller still waits.
+    async fn act_detached(
+        self: &Arc<Self>,
+        id: ThreadId,
+        action: impl FnOnce(&Pipeline, &mut Thread) -> Result<Step, PipelineError> + Send + 'static,
+    ) -> Result<Thread, PipelineError> {
+        let this = Arc::clone(self);
+        detached(async move {
+            let (thread, ()) = this
+                .act(id, |t| action(&this, t).map(|step| (step, ())))
+                .await?;
+            Ok(thread)
+        })
+        .await
+    }
+
     /// Runs a staff action on a thread under its sender's lock, writes and flushes it.
     async fn act<T>(
         &self,
@@ -589,21 +616,9 @@ impl Pipeline {
         agent: &str,
         now: DateTime<Utc>,
     ) -> Result<Thread, PipelineError> {
-        let this = Arc::clone(self);
         let agent = agent.to_owned();
-        detached(async move {
-            let (thread, ()) = this
-                .act(id, |t| {
-                    let step = Step {
-                        audit: vec![t.claim(&agent, now)?],
-                        ..Step::default()
-                    };
-                    Ok((step, ()))
-                })
-                .await?;
-            Ok(thread)
-        })
-        .await
+        self.act_detached(id, move |_, t| Ok(Step::audit(t.claim(&agent, now)?)))
+            .await
     }
 
     /// A person corrects a thread's category: its clock is re-planned, and the correction
@@ -618,39 +633,31 @@ impl Pipeline {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Thread, PipelineError> {
-        let this = Arc::clone(self);
         let actor = actor.to_owned();
-        detached(async move {
-            let (thread, ()) = this
-                .act(id, |t| {
-                    let Some(event) = t.correct(category, &this.policy, &actor, now) else {
-                        return Ok((Step::default(), ()));
-                    };
-                    // What the classifier read: the message that opened the thread, as agents
-                    // see it (insults masked).
-                    let text = this
-                        .store
-                        .messages(id)?
-                        .into_iter()
-                        .find(|m| m.kind == MessageKind::Citizen)
-                        .map(|m| m.masked.unwrap_or(m.text))
-                        .unwrap_or_default();
-                    let step = Step {
-                        audit: vec![event],
-                        correction: Some(Correction {
-                            thread_id: id,
-                            category,
-                            language: t.language,
-                            text,
-                            actor: actor.clone(),
-                            at: now,
-                        }),
-                        ..Step::default()
-                    };
-                    Ok((step, ()))
-                })
-                .await?;
-            Ok(thread)
+        self.act_detached(id, move |this, t| {
+            let Some(event) = t.correct(category, &this.policy, &actor, now) else {
+                return Ok(Step::default());
+            };
+            // What the classifier read: the message that opened the thread, as agents see it
+            // (insults masked).
+            let text = this
+                .store
+                .messages(id)?
+                .into_iter()
+                .find(|m| m.kind == MessageKind::Citizen)
+                .map(|m| m.masked.unwrap_or(m.text))
+                .unwrap_or_default();
+            Ok(Step {
+                correction: Some(Correction {
+                    thread_id: id,
+                    category,
+                    language: t.language,
+                    text,
+                    actor: actor.clone(),
+                    at: now,
+                }),
+                ..Step::audit(event)
+            })
         })
         .await
     }
@@ -665,21 +672,9 @@ impl Pipeline {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Thread, PipelineError> {
-        let this = Arc::clone(self);
         let actor = actor.to_owned();
-        detached(async move {
-            let (thread, ()) = this
-                .act(id, |t| {
-                    let step = Step {
-                        audit: vec![t.resolve(now, &actor)?],
-                        ..Step::default()
-                    };
-                    Ok((step, ()))
-                })
-                .await?;
-            Ok(thread)
-        })
-        .await
+        self.act_detached(id, move |_, t| Ok(Step::audit(t.resolve(now, &actor)?)))
+            .await
     }
 
     /// Records the at-risk and overdue transitions due at `now`; returns when the watcher

@@ -669,18 +669,22 @@ impl Staff {
         match &self.source {
             Source::Local(p) => Ok(p.threads(filter, Utc::now())?),
             Source::Remote { .. } => {
-                let state = match filter {
-                    Filter::Open => "open",
-                    Filter::AtRisk => "at_risk",
-                    Filter::Overdue => "overdue",
-                    Filter::Answered => "answered",
-                    Filter::Resolved => "resolved",
-                    Filter::All => "all",
-                };
-                let body = self
-                    .call(reqwest::Method::GET, &format!("/api/threads?state={state}"))
-                    .await?;
-                Ok(serde_json::from_value(body["threads"].clone())?)
+                // The API answers a page at a time: follow the cursors to the end.
+                let state = filter.as_str();
+                let mut threads: Vec<Summary> = Vec::new();
+                let mut path = format!("/api/threads?state={state}&limit=1000");
+                loop {
+                    let body = self.call(reqwest::Method::GET, &path).await?;
+                    threads.extend(serde_json::from_value::<Vec<Summary>>(
+                        body["threads"].clone(),
+                    )?);
+                    match body["next_cursor"].as_str() {
+                        Some(c) => {
+                            path = format!("/api/threads?state={state}&limit=1000&cursor={c}")
+                        }
+                        None => return Ok(threads),
+                    }
+                }
             }
         }
     }

@@ -1181,6 +1181,20 @@ impl Pipeline {
         Ok(crate::staff::list(&self.store, filter, now)?)
     }
 
+    /// One page of a list (see [`crate::staff::page`]).
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn threads_page(
+        &self,
+        filter: crate::staff::Filter,
+        now: DateTime<Utc>,
+        cursor: Option<&crate::staff::Cursor>,
+        limit: usize,
+    ) -> Result<crate::staff::Page, PipelineError> {
+        Ok(crate::staff::page(&self.store, filter, now, cursor, limit)?)
+    }
+
     /// # Errors
     /// The store failed; `Ok(None)` for an unknown thread.
     pub fn thread_detail(

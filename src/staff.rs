@@ -49,6 +49,120 @@ impl FromStr for Filter {
     }
 }
 
+impl Filter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Filter::Open => "open",
+            Filter::AtRisk => "at_risk",
+            Filter::Overdue => "overdue",
+            Filter::Answered => "answered",
+            Filter::Resolved => "resolved",
+            Filter::All => "all",
+        }
+    }
+
+    /// The states a filter lists by thread id (none: every thread).
+    fn states(self) -> &'static [ThreadState] {
+        match self {
+            Filter::Open => &[
+                ThreadState::Open,
+                ThreadState::Acknowledged,
+                ThreadState::Forwarded,
+            ],
+            Filter::Answered => &[ThreadState::Answered],
+            Filter::Resolved => &[ThreadState::Resolved],
+            Filter::All | Filter::AtRisk | Filter::Overdue => &[],
+        }
+    }
+}
+
+/// Pages of a list: `limit` (1 to [`MAX_PAGE`]) and the opaque cursor of the last page.
+pub const DEFAULT_PAGE: usize = 100;
+pub const MAX_PAGE: usize = 1000;
+
+/// A position in one filter's list: where the next page starts. It names its filter, so that
+/// a cursor of one list is refused on another; it is a position in an index, not an offset,
+/// so pages stay right while threads arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    filter: Filter,
+    position: Vec<u8>,
+}
+
+impl Cursor {
+    /// # Errors
+    /// Not a cursor guichet gave, or one of another filter's list.
+    pub fn parse(raw: &str, filter: Filter) -> Result<Cursor, String> {
+        let bad = || {
+            format!(
+                "the cursor \"{}\" is not one guichet gave for state={}: start again without a cursor",
+                raw.chars().take(60).collect::<String>(),
+                filter.as_str()
+            )
+        };
+        let (name, hex) = raw.trim().split_once('.').ok_or_else(bad)?;
+        if name != filter.as_str() {
+            return Err(bad());
+        }
+        let position = hex::decode(hex).map_err(|_| bad())?;
+        let expected = match filter {
+            Filter::AtRisk | Filter::Overdue => 17..=18,
+            _ => 8..=8,
+        };
+        if !expected.contains(&position.len()) {
+            return Err(bad());
+        }
+        Ok(Cursor { filter, position })
+    }
+
+    fn encode(filter: Filter, position: &[u8]) -> String {
+        format!("{}.{}", filter.as_str(), hex::encode(position))
+    }
+}
+
+/// One page of a list, and where the next one starts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Page {
+    pub threads: Vec<Summary>,
+    pub next_cursor: Option<String>,
+}
+
+/// One page of the threads matching `filter` at `now`: newest first (overdue and at-risk
+/// threads: latest due first), read from the store's indexes.
+///
+/// # Errors
+/// The store failed.
+pub fn page(
+    store: &Store,
+    filter: Filter,
+    now: DateTime<Utc>,
+    cursor: Option<&Cursor>,
+    limit: usize,
+) -> Result<Page, StoreError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let position = cursor.map(|c| c.position.as_slice());
+    let (threads, next) = match filter {
+        Filter::Overdue | Filter::AtRisk => {
+            let (threads, next) =
+                store.page_by_time(filter == Filter::Overdue, now, position, limit)?;
+            (threads, next.map(|k| Cursor::encode(filter, &k)))
+        }
+        _ => {
+            let before =
+                position.map(|p| ThreadId::new(u64::from_be_bytes(p.try_into().unwrap_or([0; 8]))));
+            let (threads, next) = store.page_by_id(filter.states(), before, limit)?;
+            (
+                threads,
+                next.map(|id| Cursor::encode(filter, &id.get().to_be_bytes())),
+            )
+        }
+    };
+    Ok(Page {
+        threads: threads.iter().map(|t| Summary::of(t, now)).collect(),
+        next_cursor: next,
+    })
+}
+
 /// Threads matching `filter` at `now`, the most recent (or the latest due) first.
 ///
 /// # Errors

@@ -657,6 +657,93 @@ impl Store {
         Ok(out)
     }
 
+    /// One page of the threads in `states` (all threads when empty), newest first: at most
+    /// `limit`, with ids below `before`. Reads only the index entries of the page, however
+    /// many threads the store holds. Returns the page and the id to continue below, if more.
+    pub fn page_by_id(
+        &self,
+        states: &[ThreadState],
+        before: Option<ThreadId>,
+        limit: usize,
+    ) -> Result<(Vec<Thread>, Option<ThreadId>)> {
+        let below = |prefix: Vec<u8>| -> Result<Vec<u64>> {
+            let mut end = prefix.clone();
+            match before {
+                Some(id) => end.extend_from_slice(&id.get().to_be_bytes()),
+                None => end.push(0xff),
+            }
+            let mut ids = Vec::with_capacity(limit + 1);
+            for key in self
+                .tree
+                .range(prefix.clone()..end)
+                .keys()
+                .rev()
+                .take(limit + 1)
+            {
+                let key = key?;
+                ids.push(read_u64(&key[prefix.len()..prefix.len() + 8]));
+            }
+            Ok(ids)
+        };
+        let mut ids: Vec<u64> = Vec::new();
+        if states.is_empty() {
+            ids = below(vec![THREAD])?;
+        } else {
+            for state in states {
+                ids.extend(below(vec![STATE, state.code()])?);
+            }
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids.dedup();
+        }
+        let more = ids.len() > limit;
+        ids.truncate(limit);
+        let next = more
+            .then(|| ids.last().copied())
+            .flatten()
+            .map(ThreadId::new);
+        let threads = self.threads_by_id(ids.into_iter().map(ThreadId::new).collect())?;
+        Ok((threads, next))
+    }
+
+    /// One page of the threads whose running clock passed its due time (`overdue`) or its
+    /// at-risk time (`at_risk`, overdue ones left out) at `now`, latest first, below the index
+    /// key `before`. Returns the page and the key to continue below, if more.
+    pub fn page_by_time(
+        &self,
+        overdue: bool,
+        now: DateTime<Utc>,
+        before: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<Thread>, Option<Vec<u8>>)> {
+        let prefix = if overdue { DUE } else { RISK };
+        let range = time_range(prefix, now);
+        let end = match before {
+            Some(b) if b < range.end().as_slice() && b.first() == Some(&prefix) => b.to_vec(),
+            Some(_) => return Ok((Vec::new(), None)),
+            None => {
+                let mut e = range.end().clone();
+                e.push(0xff);
+                e
+            }
+        };
+        let mut out = Vec::with_capacity(limit.min(256));
+        let mut last = None;
+        for key in self.tree.range(vec![prefix]..end).keys().rev() {
+            let key = key?;
+            if out.len() == limit {
+                return Ok((out, last));
+            }
+            last = Some(key.to_vec());
+            let Some(t) = self.thread(ThreadId::new(read_u64(&key[9..17])))? else {
+                continue;
+            };
+            if overdue || t.clock.due_at > now {
+                out.push(t);
+            }
+        }
+        Ok((out, None))
+    }
+
     /// Threads in one state, newest first.
     pub fn threads_in(&self, state: ThreadState) -> Result<Vec<Thread>> {
         let mut ids = Vec::new();

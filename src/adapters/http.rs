@@ -375,6 +375,26 @@ async fn post_message(
 #[derive(Deserialize)]
 struct ListQuery {
     state: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `?limit=` (default 100, at most 1000).
+fn page_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(crate::staff::DEFAULT_PAGE),
+        Some(l) => l
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=crate::staff::MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad(format!(
+                    "limit must be a whole number from 1 to {}",
+                    crate::staff::MAX_PAGE
+                ))
+            }),
+    }
 }
 
 async fn list_threads(
@@ -385,8 +405,21 @@ async fn list_threads(
         None => Filter::Open,
         Some(s) => s.parse::<Filter>().map_err(ApiError::bad)?,
     };
-    let threads = state.pipeline.threads(filter, Utc::now())?;
-    Ok(Json(json!({ "threads": threads })).into_response())
+    let limit = page_limit(q.limit.as_deref())?;
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(|c| crate::staff::Cursor::parse(c, filter))
+        .transpose()
+        .map_err(ApiError::bad)?;
+    // Store reads block: off the async workers, so that health checks answer meanwhile.
+    let pipeline = Arc::clone(&state.pipeline);
+    let page = tokio::task::spawn_blocking(move || {
+        pipeline.threads_page(filter, Utc::now(), cursor.as_ref(), limit)
+    })
+    .await
+    .map_err(|e| PipelineError::Aborted(e.to_string()))??;
+    Ok(Json(page).into_response())
 }
 
 fn thread_id(raw: &str) -> Result<ThreadId, ApiError> {

@@ -112,9 +112,17 @@ impl TestApp {
 
     /// Every thread in the store, whatever its state.
     pub async fn all_threads(&self) -> Vec<Value> {
-        let (status, body) = self.staff_get("/api/threads?state=all").await;
-        assert_eq!(status, 200, "{body}");
-        body["threads"].as_array().cloned().unwrap_or_default()
+        let mut threads = Vec::new();
+        let mut path = "/api/threads?state=all&limit=1000".to_owned();
+        loop {
+            let (status, body) = self.staff_get(&path).await;
+            assert_eq!(status, 200, "{body}");
+            threads.extend(body["threads"].as_array().cloned().unwrap_or_default());
+            match body["next_cursor"].as_str() {
+                Some(c) => path = format!("/api/threads?state=all&limit=1000&cursor={c}"),
+                None => return threads,
+            }
+        }
     }
 }
 

@@ -287,3 +287,89 @@ async fn an_agent_claims_a_thread_and_corrects_its_category_which_replans_the_cl
         "{kinds:?}"
     );
 }
+
+#[tokio::test]
+async fn paging_returns_every_thread_once_while_messages_keep_arriving() {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let app = Arc::new(spawn_app().await);
+    for i in 0..120 {
+        let (status, _) = app
+            .post_message(message(
+                &format!("p-{i}"),
+                "Le trottoir est brisé devant chez moi",
+            ))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (app, stop) = (Arc::clone(&app), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = app
+                    .post_message(message(&format!("late-{i}"), "Nid-de-poule rue King"))
+                    .await;
+                i += 1;
+            }
+        })
+    };
+    let mut seen = HashSet::new();
+    let mut pages = 0;
+    let mut path = "/api/threads?state=all&limit=7".to_owned();
+    loop {
+        let (status, body) = app.staff_get(&path).await;
+        assert_eq!(status, 200, "{body}");
+        let page = body["threads"].as_array().unwrap();
+        assert!(page.len() <= 7);
+        for t in page {
+            let id = t["thread_id"].as_str().unwrap().to_owned();
+            assert!(seen.insert(id.clone()), "{id} came twice");
+        }
+        pages += 1;
+        match body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/threads?state=all&limit=7&cursor={c}"),
+            None => break,
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    for i in 0..120 {
+        let mine = app
+            .all_threads()
+            .await
+            .into_iter()
+            .find(|t| t["sender"] == format!("p-{i}"))
+            .unwrap();
+        assert!(
+            seen.contains(mine["thread_id"].as_str().unwrap()),
+            "p-{i} was skipped"
+        );
+    }
+    assert!(pages >= 18, "{pages} pages");
+}
+
+#[tokio::test]
+async fn a_cursor_of_one_list_is_refused_on_another_and_limits_are_checked() {
+    let app = spawn_app().await;
+    for i in 0..3 {
+        app.post_message(message(&format!("q-{i}"), "Le lampadaire est brûlé"))
+            .await;
+    }
+    let (_, first) = app.staff_get("/api/threads?state=open&limit=1").await;
+    let cursor = first["next_cursor"].as_str().expect("more than one page");
+    let (status, body) = app
+        .staff_get(&format!("/api/threads?state=resolved&cursor={cursor}"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("cursor"));
+    for bad in ["0", "1001", "beaucoup"] {
+        let (status, _) = app.staff_get(&format!("/api/threads?limit={bad}")).await;
+        assert_eq!(status, 400, "limit={bad}");
+    }
+    let (_, last) = app.staff_get("/api/threads?state=open&limit=3").await;
+    assert!(last["next_cursor"].is_null(), "{last}");
+}

@@ -29,7 +29,7 @@ use crate::domain::outbox::{
 use crate::domain::sender::SenderRecord;
 use crate::domain::sla::SlaPolicy;
 use crate::domain::thread::{
-    AuditEvent, AuditKind, Correction, Thread, ThreadId, ThreadState, TicketStatus, Triage,
+    Alerted, AuditEvent, AuditKind, Correction, Thread, ThreadId, ThreadState, TicketStatus, Triage,
 };
 use crate::domain::{Category, Language};
 use crate::metrics::{Gauge, Metrics};
@@ -1205,11 +1205,13 @@ impl Pipeline {
         Ok(crate::staff::detail(&self.store, id, now)?)
     }
 
-    /// Gauges for `/metrics`, read from the store's indexes.
+    /// Gauges for `/metrics`, from the store's counted indexes: constant time, however many
+    /// threads. Overdue and at-risk threads are those the watcher recorded (it records a
+    /// transition within moments of its time).
     ///
     /// # Errors
     /// The store failed.
-    pub fn gauges(&self, now: DateTime<Utc>) -> Result<Vec<Gauge>, PipelineError> {
+    pub fn gauges(&self) -> Result<Vec<Gauge>, PipelineError> {
         let by_state = ThreadState::ALL
             .iter()
             .map(|s| (format!("state=\"{s}\""), self.store.count_in(*s) as u64))
@@ -1224,12 +1226,12 @@ impl Pipeline {
             Gauge {
                 name: "guichet_threads_overdue",
                 help: "Threads whose response is overdue.",
-                samples: single(self.store.overdue(now)?.len()),
+                samples: single(self.store.count_alerted(Alerted::Overdue)),
             },
             Gauge {
                 name: "guichet_threads_at_risk",
                 help: "Threads past their at-risk time, not yet overdue.",
-                samples: single(self.store.at_risk(now)?.len()),
+                samples: single(self.store.count_alerted(Alerted::AtRisk)),
             },
             Gauge {
                 name: "guichet_outbox_jobs",

@@ -607,7 +607,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let gauges = state.pipeline.gauges(Utc::now())?;
+    let gauges = state.pipeline.gauges()?;
     let body = state.pipeline.metrics().render(&gauges);
     Ok((
         [(

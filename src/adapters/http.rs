@@ -42,6 +42,9 @@ use crate::pipeline::{Pipeline, PipelineError};
 use crate::staff::{Filter, OutboxEntry, OutboxFilter};
 use crate::status::Connections;
 
+/// The largest Messenger webhook delivery read (at least; `http.max_body_bytes` if larger).
+const MESSENGER_BODY_BYTES: usize = 1024 * 1024;
+
 /// Seconds a client is told to wait when the store cannot take writes.
 const RETRY_AFTER_UNAVAILABLE: u64 = 30;
 
@@ -251,7 +254,7 @@ async fn require_staff(
 
 /// Reads and parses a JSON body within the configured size limit.
 async fn json_body<T: DeserializeOwned>(state: &AppState, body: Body) -> Result<T, ApiError> {
-    let bytes = raw_body(state, body).await?;
+    let bytes = raw_body(state, body, state.pipeline.settings().http.max_body_bytes).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad(
             "the body is empty: a JSON object is expected",
@@ -261,10 +264,13 @@ async fn json_body<T: DeserializeOwned>(state: &AppState, body: Body) -> Result<
         .map_err(|e| ApiError::bad(format!("the body is not the JSON expected: {e}")))
 }
 
-/// Reads a body's bytes within the configured size and time limits.
-async fn raw_body(state: &AppState, body: Body) -> Result<axum::body::Bytes, ApiError> {
+/// Reads a body's bytes within `limit` and the configured time limit.
+async fn raw_body(
+    state: &AppState,
+    body: Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, ApiError> {
     let http = &state.pipeline.settings().http;
-    let limit = http.max_body_bytes;
     let deadline = StdDuration::from_secs(http.body_timeout_seconds);
     let bytes = match tokio::time::timeout(deadline, to_bytes(body, limit)).await {
         Err(_) => {
@@ -440,7 +446,9 @@ async fn messenger_webhook(
         .get(messenger::webhook::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let bytes = raw_body(&state, request.into_body()).await?;
+    // Meta batches many events in one delivery: a citizen's message is limited, a batch less so.
+    let limit = settings.http.max_body_bytes.max(MESSENGER_BODY_BYTES);
+    let bytes = raw_body(&state, request.into_body(), limit).await?;
     if !messenger::webhook::signature_matches(&m.app_secret, &bytes, signature.as_deref()) {
         return Err(reject(
             &state,

@@ -560,3 +560,25 @@ async fn a_kill_9_around_the_answer_then_metas_retry_stores_and_acknowledges_onc
     assert_eq!(graph.texts_to("7601").len(), 1);
     assert_eq!(graph.texts_to("7602").len(), 1);
 }
+
+#[tokio::test]
+async fn a_delivery_larger_than_a_web_message_may_be_is_stored_whole() {
+    let graph = FakeGraph::start().await;
+    let app = app_with(&graph, |_| {}).await;
+    let long = format!("{COMPLAINT} ").repeat(20);
+    let events: Vec<Value> = (0..40)
+        .map(|i| {
+            citizen(
+                &format!("78{i:02}"),
+                &format!("m_big{i}"),
+                &long,
+                Utc::now(),
+            )
+        })
+        .collect();
+    let body = delivery(vec![events]);
+    assert!(body.len() > 65_536, "{}", body.len());
+    let (status, text) = post_signed(&app, &body).await;
+    assert_eq!((status, text.as_str()), (200, "EVENT_RECEIVED"));
+    assert_eq!(app.all_threads().await.len(), 40);
+}

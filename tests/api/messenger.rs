@@ -582,3 +582,41 @@ async fn a_delivery_larger_than_a_web_message_may_be_is_stored_whole() {
     assert_eq!((status, text.as_str()), (200, "EVENT_RECEIVED"));
     assert_eq!(app.all_threads().await.len(), 40);
 }
+
+#[tokio::test]
+async fn an_agent_answering_in_the_discord_forum_reaches_the_citizen_on_messenger() {
+    use crate::fakes::discord::{FakeDiscord, IncomingMessage};
+    let graph = FakeGraph::start().await;
+    let discord = FakeDiscord::start().await;
+    let app = app_with(&graph, |s| crate::discord::configure(s, &discord)).await;
+    assert!(discord.wait_until_identified(Duration::from_secs(15)).await);
+    let f = discord.fixture().clone();
+    let body = delivery(vec![vec![citizen("7901", "m_1", COMPLAINT, Utc::now())]]);
+    assert_eq!(post_signed(&app, &body).await.0, 200);
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            !discord.threads_in(f.staff_forum_id).is_empty()
+        })
+        .await,
+        "the thread gets its post in the staff forum"
+    );
+    let post = discord.threads_in(f.staff_forum_id)[0].clone();
+    let post_id: u64 = post["id"].as_str().unwrap().parse().unwrap();
+    let answer = "Une équipe passera demain matin réparer la chaussée.";
+    discord.dispatch_message_create(IncomingMessage::in_channel(&f.agent, post_id, answer));
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            graph.texts_to("7901").iter().any(|t| t == answer)
+        })
+        .await,
+        "the answer reaches the citizen on Messenger"
+    );
+    let d = thread_of(&app, "7901").await.unwrap();
+    assert_eq!(d["sla"], "met", "{d}");
+    settle().await;
+    assert_eq!(
+        graph.texts_to("7901").len(),
+        2,
+        "the acknowledgment and the answer"
+    );
+}

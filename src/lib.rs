@@ -16,7 +16,8 @@
 //! - [`watcher`] — the background task that records at-risk and overdue transitions.
 //! - [`outbox`] — the background task that delivers forwarded tickets, with retries.
 //! - [`forwarders`] — the HTTP clients of customer-service systems: webhook, Open311.
-//! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's callback.
+//! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's callback, Discord,
+//!   Messenger (Meta's webhook and Send API).
 //! - [`status`] — the platform connections' state, for `/healthz`.
 //! - [`config`] — layered settings, validated at start-up.
 //! - [`server`] — assembles the above and serves; shared by `main` and the tests.

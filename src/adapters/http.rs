@@ -1,5 +1,6 @@
 //! The HTTP adapter: the generic web inbox (`POST /api/messages`), the staff API, health and
-//! metrics.
+//! metrics, and Meta's webhook (`/webhooks/messenger`, only when Messenger is configured),
+//! whose deliveries [`messenger::webhook`] reads and this module stores.
 //!
 //! Bodies are read and parsed here, by hand rather than through axum's extractors, so that
 //! every refusal — too large, not JSON, a missing field — is a JSON `{"error": "…"}` sentence.

@@ -559,6 +559,72 @@ async fn a_kill_9_around_the_answer_then_metas_retry_stores_and_acknowledges_onc
     settle().await;
     assert_eq!(graph.texts_to("7601").len(), 1);
     assert_eq!(graph.texts_to("7602").len(), 1);
+
+    // Killed while the delivery is in flight, stored or not yet: Meta's retry stores it once.
+    graph.fail_for(Duration::from_secs(6), 400, 613, None);
+    let body = delivery(vec![vec![citizen("7603", "m_k3", COMPLAINT, Utc::now())]]);
+    let signature = sign(APP_SECRET, &body);
+    let mut served = served;
+    let in_flight = tokio::spawn(
+        client
+            .post(served.url("/webhooks/messenger"))
+            .header("content-type", "application/json")
+            .header("X-Hub-Signature-256", signature.clone())
+            .body(body.clone())
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(15)).await;
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    drop(served);
+    let _ = in_flight.await;
+    let served = serve_with(dir.path(), &env);
+    let retry = client
+        .post(served.url("/webhooks/messenger"))
+        .header("content-type", "application/json")
+        .header("X-Hub-Signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 200);
+    let (_, threads) = send(
+        client
+            .get(served.url("/api/threads?state=all"))
+            .bearer_auth(TOKEN),
+    )
+    .await;
+    let mine: Vec<&Value> = threads["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["sender"] == "7603")
+        .collect();
+    assert_eq!(mine.len(), 1, "{threads}");
+    let (_, d) = send(
+        client
+            .get(served.url(&format!(
+                "/api/threads/{}",
+                mine[0]["thread_id"].as_str().unwrap()
+            )))
+            .bearer_auth(TOKEN),
+    )
+    .await;
+    let stored = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "citizen")
+        .count();
+    assert_eq!(stored, 1, "{d}");
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            !graph.texts_to("7603").is_empty()
+        })
+        .await
+    );
+    settle().await;
+    assert_eq!(graph.texts_to("7603").len(), 1);
 }
 
 #[tokio::test]

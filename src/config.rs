@@ -316,6 +316,8 @@ pub struct ChannelSettings {
     pub web: WebChannelSettings,
     #[serde(default)]
     pub discord: DiscordSettings,
+    #[serde(default)]
+    pub messenger: MessengerSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -416,6 +418,105 @@ impl DiscordSettings {
         }
         Ok(())
     }
+}
+
+/// `[channels.messenger]`: citizens write to the city's Facebook page; Meta's webhook brings
+/// their messages, the Send API carries the answers. Enabled when the page token, the app
+/// secret and the verify token are all set, from `GUICHET__CHANNELS__MESSENGER__PAGE_TOKEN`,
+/// `…__APP_SECRET` and `…__VERIFY_TOKEN` (never from the file under `--config`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessengerSettings {
+    /// The page access token the Send API takes.
+    pub page_token: Secret,
+    /// The app secret that signs webhook deliveries (`X-Hub-Signature-256`).
+    pub app_secret: Secret,
+    /// What the webhook's verification handshake must present (`hub.verify_token`).
+    pub verify_token: Secret,
+    /// The Graph API base; requests go to `{graph_url}/{api_version}/...`. Tests use a fake.
+    pub graph_url: String,
+    pub api_version: String,
+    /// The city's page.
+    #[serde(deserialize_with = "graph_id")]
+    pub page_id: String,
+    /// guichet's own Meta app: echoes of what it sent carry this id and are ignored.
+    #[serde(deserialize_with = "graph_id")]
+    pub app_id: String,
+    /// The page has Meta's Human Agent feature: an agent's answer may go out up to 7 days
+    /// after the citizen's last message (24 hours otherwise).
+    pub human_agent_tag: bool,
+    /// Requests to the Send API per second at most.
+    pub rate_per_second: u32,
+}
+
+impl Default for MessengerSettings {
+    fn default() -> Self {
+        MessengerSettings {
+            page_token: Secret::default(),
+            app_secret: Secret::default(),
+            verify_token: Secret::default(),
+            graph_url: "https://graph.facebook.com".to_owned(),
+            api_version: "v21.0".to_owned(),
+            page_id: String::new(),
+            app_id: String::new(),
+            human_agent_tag: false,
+            rate_per_second: 20,
+        }
+    }
+}
+
+impl MessengerSettings {
+    /// The Messenger channel runs: its three secrets are set.
+    pub fn enabled(&self) -> bool {
+        !self.page_token.is_empty() && !self.app_secret.is_empty() && !self.verify_token.is_empty()
+    }
+
+    /// The Graph API base without a trailing slash.
+    pub fn graph_url(&self) -> &str {
+        self.graph_url.trim().trim_end_matches('/')
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let url = self.graph_url();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "channels.messenger.graph_url \"{url}\" is not an http(s) URL"
+            ));
+        }
+        let version = self.api_version.trim();
+        if version.is_empty() || version.contains('/') {
+            return Err(format!(
+                "channels.messenger.api_version \"{version}\" is not a Graph API version such as v21.0"
+            ));
+        }
+        let page = self.page_id.trim();
+        if page.is_empty() || !page.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(
+                "channels.messenger is enabled but page_id is not the page's numeric id".into(),
+            );
+        }
+        if self.rate_per_second == 0 {
+            return Err("channels.messenger.rate_per_second must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A Graph API id written as a string or, as the environment turns digits into, a number.
+fn graph_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(u64),
+        Text(String),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::Number(n) => n.to_string(),
+        Raw::Text(s) => s.trim().to_owned(),
+    })
 }
 
 /// A snowflake written as a number (`123`) or a string (`"123"`, as Discord shows them).
@@ -754,6 +855,23 @@ impl Settings {
                 "channels.discord.token is written in the file: remove it and set GUICHET__CHANNELS__DISCORD__TOKEN instead".into(),
             ));
         }
+        // The same goes for the page's token and the app's secrets.
+        for key in ["page_token", "app_secret", "verify_token"] {
+            let written = figment
+                .find_value(&format!("channels.messenger.{key}"))
+                .ok()
+                .and_then(|v| v.into_string())
+                .is_some_and(|t| !t.trim().is_empty());
+            if written {
+                return Err(invalid(
+                    source,
+                    format!(
+                        "channels.messenger.{key} is written in the file: remove it and set GUICHET__CHANNELS__MESSENGER__{} instead",
+                        key.to_ascii_uppercase()
+                    ),
+                ));
+            }
+        }
         let local = source.local();
         if local.is_file() {
             figment = figment.merge(Toml::file_exact(local));
@@ -821,6 +939,7 @@ impl Settings {
         }
         self.validate_forwarders()?;
         self.channels.discord.validate()?;
+        self.channels.messenger.validate()?;
         self.sla_policy().map(|_| ())
     }
 
@@ -1062,6 +1181,25 @@ mod tests {
         assert_eq!(d.note_prefix, "//");
         assert_eq!(d.rate_per_second, 5);
         assert_eq!(d.guild_id, 0);
+    }
+
+    #[test]
+    fn messenger_is_off_without_its_three_secrets_and_its_defaults_hold() {
+        let s = Settings::load_with_env(&shipped(), no_env()).expect("valid");
+        let mut m = s.channels.messenger.clone();
+        assert!(!m.enabled());
+        assert_eq!(m.graph_url(), "https://graph.facebook.com");
+        assert_eq!(m.api_version, "v21.0");
+        assert_eq!(m.rate_per_second, 20);
+        assert!(!m.human_agent_tag);
+        m.page_token = Secret::new("p");
+        m.app_secret = Secret::new("a");
+        assert!(!m.enabled(), "the verify token is missing");
+        m.verify_token = Secret::new("v");
+        assert!(m.enabled());
+        assert!(m.validate().unwrap_err().contains("page_id"));
+        m.page_id = "1234".into();
+        assert!(m.validate().is_ok());
     }
 
     #[test]

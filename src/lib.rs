@@ -20,7 +20,7 @@
 //! - [`forwarders`] — the senders of jobs: webhook, Open311, the web channel's callback, and
 //!   the couriers the platforms' adapters register.
 //! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's identities,
-//!   Discord (serenity gateway, REST deliveries).
+//!   Discord (serenity gateway, REST deliveries), Messenger (Meta's webhook and Send API).
 //! - [`status`] — the platform connections' state, for `/healthz`.
 //! - [`config`] — layered settings, validated at start-up.
 //! - [`server`] — assembles the above and serves; shared by `main` and the tests.

@@ -451,15 +451,18 @@ impl Pipeline {
     ) -> Result<(Thread, Delivery), PipelineError> {
         let this = Arc::clone(self);
         let (agent, text) = (agent.to_owned(), text.to_owned());
-        detached(async move { this.reply_now(id, &agent, &text, None, now).await }).await
+        detached(async move { this.reply_now(id, &agent, &text, None, true, now).await }).await
     }
 
+    /// `relay`: queue a job that sends the answer to the citizen (false when the citizen
+    /// already has it, as for an answer typed in the platform's own inbox).
     async fn reply_now(
         &self,
         id: ThreadId,
         agent: &str,
         text: &str,
         platform_id: Option<PlatformMessageId>,
+        relay: bool,
         now: DateTime<Utc>,
     ) -> Result<(Thread, Delivery), PipelineError> {
         let (thread, relayed) = self
@@ -482,10 +485,12 @@ impl Pipeline {
                 };
                 // Relayed to the citizen on their channel through the outbox (on the web only
                 // when the site has a callback to receive it).
-                let to = Destination::citizen(t.channel.as_str()).filter(|d| {
-                    *d != Destination::Web
-                        || !self.settings.channels.web.callback_url.trim().is_empty()
-                });
+                let to = Destination::citizen(t.channel.as_str())
+                    .filter(|_| relay)
+                    .filter(|d| {
+                        *d != Destination::Web
+                            || !self.settings.channels.web.callback_url.trim().is_empty()
+                    });
                 if let Some(to) = to {
                     let job = Job::reply(
                         to,
@@ -543,6 +548,38 @@ impl Pipeline {
         platform_id: PlatformMessageId,
         now: DateTime<Utc>,
     ) -> Result<Option<Delivery>, PipelineError> {
+        self.platform_answer(id, agent, text, platform_id, true, now)
+            .await
+    }
+
+    /// An agent's answer the citizen already received, typed in the platform's own tools
+    /// (Meta's Page inbox, seen as a Messenger echo): kept on the thread and stopping the
+    /// clock as [`Pipeline::reply`] does, but never sent again. A redelivery of the same
+    /// platform message changes nothing.
+    ///
+    /// # Errors
+    /// As [`Pipeline::reply`].
+    pub async fn record_platform_answer(
+        self: &Arc<Self>,
+        id: ThreadId,
+        agent: &str,
+        text: &str,
+        platform_id: PlatformMessageId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, PipelineError> {
+        self.platform_answer(id, agent, text, platform_id, false, now)
+            .await
+    }
+
+    async fn platform_answer(
+        self: &Arc<Self>,
+        id: ThreadId,
+        agent: &str,
+        text: &str,
+        platform_id: PlatformMessageId,
+        relay: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, PipelineError> {
         let this = Arc::clone(self);
         let (agent, text) = (agent.to_owned(), text.to_owned());
         detached(async move {
@@ -559,7 +596,7 @@ impl Pipeline {
                 return Ok(None);
             }
             let (_, delivery) = this
-                .reply_now(id, &agent, &text, Some(platform_id), now)
+                .reply_now(id, &agent, &text, Some(platform_id), relay, now)
                 .await?;
             Ok(Some(delivery))
         })
@@ -1167,6 +1204,18 @@ impl Pipeline {
     ///
     /// # Errors
     /// The store failed.
+    /// The sender's latest thread on a channel, whatever its state.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn latest_thread(
+        &self,
+        channel: &Channel,
+        sender: &Sender,
+    ) -> Result<Option<Thread>, PipelineError> {
+        Ok(self.store.latest_thread(channel, sender)?)
+    }
+
     pub fn thread(&self, id: ThreadId) -> Result<Option<Thread>, PipelineError> {
         Ok(self.store.thread(id)?)
     }

@@ -21,9 +21,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt as _;
 
-use crate::adapters::discord;
 use crate::adapters::http::{self, AppState};
+use crate::adapters::{discord, messenger};
 use crate::config::{ConfigSource, Settings};
+use crate::domain::outbox::Destination;
 use crate::forwarders::Forwarders;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
@@ -91,6 +92,12 @@ pub async fn run(
         Arc::clone(&forwarders),
         stop_rx.clone(),
     ));
+    let messenger = &pipeline.settings().channels.messenger;
+    if messenger.enabled() {
+        let timeout = Duration::from_secs(pipeline.settings().outbox.request_timeout_seconds);
+        let api = messenger::send::SendApi::new(messenger, timeout)?;
+        forwarders.register(Destination::Messenger, Arc::new(messenger::Replies(api)));
+    }
     let connections = Arc::new(Connections::default());
     // Without a token nothing Discord-related starts: no connection is attempted.
     let discord = pipeline.settings().channels.discord.enabled().then(|| {

@@ -371,6 +371,13 @@ pub enum Attempt {
         notes: Option<String>,
     },
     Failed(DeliveryError),
+    /// A message sent in parts (a platform's length limit) got only some of them through:
+    /// `progress` is kept on the job (as its `ticket_id`), so that the next attempt resumes
+    /// after the parts already sent instead of sending them twice.
+    Partly {
+        progress: String,
+        error: DeliveryError,
+    },
 }
 
 /// Retry parameters (from `[outbox]`).
@@ -577,6 +584,10 @@ impl Job {
                 self.state = JobState::Done;
                 self.last_error = None;
                 JobEvent::Closed { notes }
+            }
+            Attempt::Partly { progress, error } => {
+                self.ticket_id = Some(progress);
+                self.apply(Attempt::Failed(error), now, policy, jitter)
             }
             Attempt::Failed(error) => {
                 self.attempts += 1;
@@ -801,6 +812,32 @@ mod tests {
             JobState::Pending,
             "the age counts from the retry"
         );
+    }
+
+    #[test]
+    fn a_message_sent_in_part_keeps_its_progress_across_failures() {
+        let p = policy();
+        let mut job = Job::new(Destination::Messenger, ticket(), at(0));
+        let event = job.apply(
+            Attempt::Partly {
+                progress: "parts:1".into(),
+                error: DeliveryError::transient("timeout"),
+            },
+            at(0),
+            &p,
+            0.0,
+        );
+        assert!(matches!(event, JobEvent::Failed { .. }));
+        assert_eq!(job.state, JobState::Pending);
+        assert_eq!(job.attempts, 1);
+        assert_eq!(job.ticket_id.as_deref(), Some("parts:1"));
+        job.apply(
+            Attempt::Failed(DeliveryError::transient("timeout")),
+            at(10),
+            &p,
+            0.0,
+        );
+        assert_eq!(job.ticket_id.as_deref(), Some("parts:1"), "kept");
     }
 
     #[test]

@@ -86,14 +86,19 @@ impl Forwarders {
             open311,
             callback,
             couriers: RwLock::new(HashMap::new()),
-            platforms: if settings.channels.discord.enabled() {
-                vec![
-                    Destination::Discord,
-                    Destination::Forum,
-                    Destination::Alerts,
-                ]
-            } else {
-                Vec::new()
+            platforms: {
+                let mut p = Vec::new();
+                if settings.channels.discord.enabled() {
+                    p.extend([
+                        Destination::Discord,
+                        Destination::Forum,
+                        Destination::Alerts,
+                    ]);
+                }
+                if settings.channels.messenger.enabled() {
+                    p.push(Destination::Messenger);
+                }
+                p
             },
         })
     }

@@ -11,6 +11,7 @@ mod fakes;
 mod hardening;
 mod helpers;
 mod inbox;
+mod messenger;
 mod moderation;
 mod open311;
 mod outbox;

@@ -949,6 +949,16 @@ impl Pipeline {
                 ));
                 Metrics::inc(&self.metrics.outbox_failures);
                 Metrics::inc(&self.metrics.outbox_dead);
+                // A word that never reached the citizen: the coordinator must see the thread
+                // and have the citizen called back.
+                if job.reply_payload().is_some() && !thread.needs_triage {
+                    thread.needs_triage = true;
+                    audit.push(guichet_event(
+                        now,
+                        AuditKind::NeedsTriage,
+                        format!("{dest} could not reach the citizen: call them back"),
+                    ));
+                }
             }
         }
         if let Some(t) = thread.ticket_mut(&job.id) {

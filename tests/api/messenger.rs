@@ -360,6 +360,16 @@ async fn an_answer_30_hours_later_goes_with_the_human_agent_tag_and_8_days_later
                 .is_some_and(|d| d.contains("outside Messenger's reply window"))),
         "{thread}"
     );
+    // And it is flagged for the coordinator: the citizen must be called back.
+    assert_eq!(thread["needs_triage"], true, "{thread}");
+    assert!(thread["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "needs_triage"
+            && e["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("call them back"))));
 }
 
 #[tokio::test]

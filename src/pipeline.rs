@@ -715,41 +715,52 @@ impl Pipeline {
     }
 
     /// Records the at-risk and overdue transitions due at `now`; returns when the watcher
-    /// must look again.
+    /// must look again. The threads' writes run together, so that they share group commits
+    /// (a few flushes per wake-up, not one per alert) and the watcher keeps up under load.
     ///
     /// # Errors
     /// The store failed.
     pub async fn record_alerts(
-        &self,
+        self: &Arc<Self>,
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, PipelineError> {
-        for id in self.store.alerts_due(now)? {
-            let result = self
-                .act(id, |t| {
-                    let mut step = Step::default();
-                    if let Some(event) = t.alert(now) {
-                        if self.alerts_channel {
-                            let job = alert_job(t, now);
-                            step.audit.push(guichet_event(
-                                now,
-                                AuditKind::Queued,
-                                job.id.to_string(),
-                            ));
-                            step.jobs.push(job);
-                        }
-                        step.audit.insert(0, event);
-                    }
-                    Ok((step, ()))
-                })
-                .await;
-            match result {
-                Ok(_) => Metrics::inc(&self.metrics.alerts),
-                Err(PipelineError::UnknownThread(_)) => {}
-                Err(e) => return Err(e),
+        const AT_ONCE: usize = 512;
+        let due = self.store.alerts_due(now)?;
+        for chunk in due.chunks(AT_ONCE) {
+            let mut writes = tokio::task::JoinSet::new();
+            for &id in chunk {
+                let this = Arc::clone(self);
+                writes.spawn(async move { this.record_alert(id, now).await });
+            }
+            while let Some(done) = writes.join_next().await {
+                match done.map_err(|e| PipelineError::Aborted(e.to_string()))? {
+                    Ok(()) => Metrics::inc(&self.metrics.alerts),
+                    Err(PipelineError::UnknownThread(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         self.outbox.notify_one();
         Ok(self.store.next_alert()?)
+    }
+
+    /// One thread's alert, with its post to the alerts channel when configured.
+    async fn record_alert(&self, id: ThreadId, now: DateTime<Utc>) -> Result<(), PipelineError> {
+        self.act(id, |t| {
+            let mut step = Step::default();
+            if let Some(event) = t.alert(now) {
+                step.audit.push(event);
+                if self.alerts_channel {
+                    let job = alert_job(t, now);
+                    step.audit
+                        .push(guichet_event(now, AuditKind::Queued, job.id.to_string()));
+                    step.jobs.push(job);
+                }
+            }
+            Ok((step, ()))
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Lifts a sender's block.

@@ -114,7 +114,13 @@ pub async fn run(
         .context("the HTTP client could not be built")?;
     let state = AppState::new(Arc::clone(&pipeline), client, connections)?;
     let sweeper = tokio::spawn(sweep_limiters(state.clone(), stop_rx));
-    let app = http::router(state);
+    // Platforms' webhooks: without their secrets the routes do not exist (404).
+    let platforms = if pipeline.settings().channels.messenger.enabled() {
+        messenger::routes::router(Arc::clone(&pipeline))
+    } else {
+        axum::Router::new()
+    };
+    let app = http::router(state, platforms);
 
     let store = pipeline.store().clone();
     let store_failed = async move {

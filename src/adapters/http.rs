@@ -1,6 +1,6 @@
 //! The HTTP adapter: the generic web inbox (`POST /api/messages`), the staff API, health and
-//! metrics, and Meta's webhook (`/webhooks/messenger`, only when Messenger is configured),
-//! whose deliveries [`messenger::webhook`] reads and this module stores.
+//! metrics. The platforms' webhooks (Messenger's) are their adapters' routers, which the
+//! server mounts beside these under the same limits.
 //!
 //! Bodies are read and parsed here, by hand rather than through axum's extractors, so that
 //! every refusal — too large, not JSON, a missing field — is a JSON `{"error": "…"}` sentence.
@@ -12,7 +12,6 @@
 //! uses. Every handler is bounded in time; a store that cannot take writes is a 503 with
 //! `Retry-After`, and `/healthz` says so.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -31,20 +30,14 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::adapters::messenger::{self, webhook::Event};
 use crate::adapters::web::{self, Identities, Vouched};
-use crate::domain::message::{
-    Channel, IncomingMessage, Limits, MessageText, PlatformMessageId, RawMessage, Sender,
-};
+use crate::domain::message::{Channel, IncomingMessage, Limits, MessageText, RawMessage, Sender};
 use crate::domain::outbox::JobId;
 use crate::domain::thread::ThreadId;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::staff::{Filter, OutboxEntry, OutboxFilter};
 use crate::status::Connections;
-
-/// The largest Messenger webhook delivery read (at least; `http.max_body_bytes` if larger).
-const MESSENGER_BODY_BYTES: usize = 1024 * 1024;
 
 /// Seconds a client is told to wait when the store cannot take writes.
 const RETRY_AFTER_UNAVAILABLE: u64 = 30;
@@ -172,8 +165,9 @@ impl From<PipelineError> for ApiError {
     }
 }
 
-/// The router, with the state it needs.
-pub fn router(state: AppState) -> Router {
+/// The router, with the state it needs, and the routes of the platforms' adapters that
+/// take webhooks (`platforms`, each with its own state), under the same limits.
+pub fn router(state: AppState, platforms: Router) -> Router {
     let staff = Router::new()
         .route("/api/threads", get(list_threads))
         .route("/api/threads/{id}", get(show_thread))
@@ -186,21 +180,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/corrections", get(list_corrections))
         .route("/api/outbox/{id}/retry", post(retry_job))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
-    // Without Messenger's secrets its routes do not exist (404, as any unknown route).
-    let messenger = if state.pipeline.settings().channels.messenger.enabled() {
-        Router::new().route(
-            "/webhooks/messenger",
-            get(messenger_handshake).post(messenger_webhook),
-        )
-    } else {
-        Router::new()
-    };
     Router::new()
         .route("/api/messages", post(post_message))
-        .merge(messenger)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(staff)
+        .with_state(state.clone())
+        .merge(platforms)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -208,8 +194,7 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method".into(),
             )
         })
-        .layer(middleware::from_fn_with_state(state.clone(), bounded))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, bounded))
 }
 
 /// Answers 503 when a handler takes longer than `http.handler_timeout_seconds`. Work that
@@ -397,229 +382,6 @@ async fn post_message(
         body["sender_token"] = json!(token);
     }
     Ok(Json(body).into_response())
-}
-
-/// Meta's verification handshake: the challenge, as text, for the right verify token.
-async fn messenger_handshake(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let token = &state.pipeline.settings().channels.messenger.verify_token;
-    match messenger::webhook::handshake(
-        q.get("hub.mode").map(String::as_str),
-        q.get("hub.verify_token").map(String::as_str),
-        q.get("hub.challenge").map(String::as_str),
-        token,
-    ) {
-        Some(challenge) => Ok((
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            challenge.to_owned(),
-        )
-            .into_response()),
-        None => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "the verification handshake needs hub.mode=subscribe and the configured hub.verify_token".into(),
-        )),
-    }
-}
-
-/// What one sender's events of a delivery become, in their order.
-enum Step {
-    Message(IncomingMessage),
-    Echo {
-        mid: PlatformMessageId,
-        text: String,
-        at: chrono::DateTime<Utc>,
-    },
-}
-
-/// Meta's webhook: the signature over the raw bytes (403 and nothing stored when it does
-/// not match), then every event stored before the 200. Each sender's events are stored in
-/// their order; different senders' concurrently, so that the store's group commit writes
-/// them together. An event that cannot be read or is refused is logged and skipped: a 4xx
-/// would make Meta send the whole batch again for 36 hours. A store failure is a 503, and
-/// Meta's retry is then harmless: a `mid` already stored changes nothing.
-async fn messenger_webhook(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let settings = state.pipeline.settings();
-    let m = &settings.channels.messenger;
-    let signature = request
-        .headers()
-        .get(messenger::webhook::SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    // Meta batches many events in one delivery: a citizen's message is limited, a batch less so.
-    let limit = settings.http.max_body_bytes.max(MESSENGER_BODY_BYTES);
-    let bytes = raw_body(&state, request.into_body(), limit).await?;
-    if !messenger::webhook::signature_matches(&m.app_secret, &bytes, signature.as_deref()) {
-        return Err(reject(
-            &state,
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "the X-Hub-Signature-256 header does not sign this body with the app secret".into(),
-            ),
-        ));
-    }
-    if state.pipeline.store().failure().is_some() {
-        return Err(ApiError::unavailable(
-            "guichet cannot store anything right now (its disk is full or failing); nothing was recorded, please retry later",
-        ));
-    }
-    let events = match messenger::webhook::read(&bytes) {
-        Ok(events) => events,
-        Err(e) => {
-            tracing::warn!(error = %e, "a Messenger delivery was skipped");
-            return Ok(event_received());
-        }
-    };
-    let limits = Limits {
-        max_chars: settings.messages.max_chars,
-        max_clock_skew: Duration::seconds(settings.messages.max_clock_skew_seconds),
-        max_age: Duration::hours(settings.messages.max_age_hours),
-    };
-    let now = Utc::now();
-    let mut senders: Vec<(String, Vec<Step>)> = Vec::new();
-    for event in events {
-        let (psid, step) = match event {
-            Err(e) => {
-                tracing::warn!(error = %e, "a Messenger event was skipped");
-                continue;
-            }
-            Ok(Event::Ignored(what)) => {
-                tracing::debug!(what, "a Messenger event was ignored");
-                continue;
-            }
-            Ok(Event::Citizen {
-                psid,
-                mid,
-                text,
-                at,
-            }) => {
-                let raw = RawMessage {
-                    sender: Some(psid.clone()),
-                    text: Some(text),
-                    message_id: Some(mid),
-                    sent_at: Some(at.to_rfc3339()),
-                    channel: Some(messenger::CHANNEL.to_owned()),
-                    sender_signature: None,
-                };
-                match IncomingMessage::parse(raw, now, limits) {
-                    Ok(message) => (psid, Step::Message(message)),
-                    Err(e) => {
-                        Metrics::inc(&state.pipeline.metrics().rejected);
-                        tracing::warn!(error = %e, "a Messenger message was refused");
-                        continue;
-                    }
-                }
-            }
-            Ok(Event::Echo {
-                psid,
-                mid,
-                text,
-                at,
-                app_id,
-            }) => {
-                // Without guichet's own app id its echoes cannot be told from the agents':
-                // none is taken for an answer.
-                let own = m.app_id.trim();
-                if own.is_empty() || app_id.as_deref() == Some(own) {
-                    continue;
-                }
-                let Ok(mid) = PlatformMessageId::parse(&mid) else {
-                    continue;
-                };
-                (
-                    psid,
-                    Step::Echo {
-                        mid,
-                        text,
-                        at: at.min(now),
-                    },
-                )
-            }
-        };
-        match senders.iter_mut().find(|(p, _)| *p == psid) {
-            Some((_, steps)) => steps.push(step),
-            None => senders.push((psid, vec![step])),
-        }
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    for (psid, steps) in senders {
-        let pipeline = Arc::clone(&state.pipeline);
-        tasks.spawn(async move { store_steps(&pipeline, &psid, steps, now).await });
-    }
-    let mut failed = None;
-    while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => failed = Some(e),
-            Err(e) => {
-                tracing::error!(error = %e, "storing a Messenger event panicked");
-                failed = Some(PipelineError::Aborted(e.to_string()));
-            }
-        }
-    }
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(event_received()),
-    }
-}
-
-/// A failure of the store (or of the work itself), which Meta's retry may get past; any
-/// other refusal would be the same the next time.
-fn worth_a_retry(e: &PipelineError) -> bool {
-    matches!(e, PipelineError::Store(_) | PipelineError::Aborted(_))
-}
-
-fn event_received() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "EVENT_RECEIVED",
-    )
-        .into_response()
-}
-
-/// One sender's events, in order. A store failure stops them (Meta retries the delivery);
-/// an echo that answers no thread (none, or one resolved) is logged and skipped.
-async fn store_steps(
-    pipeline: &Arc<Pipeline>,
-    psid: &str,
-    steps: Vec<Step>,
-    now: chrono::DateTime<Utc>,
-) -> Result<(), PipelineError> {
-    for step in steps {
-        match step {
-            Step::Message(message) => match pipeline.receive(message, now).await {
-                Ok(_) => {}
-                Err(e) if worth_a_retry(&e) => return Err(e),
-                Err(e) => tracing::warn!(error = %e, "a Messenger message was not recorded"),
-            },
-            Step::Echo { mid, text, at } => {
-                let (Ok(channel), Ok(sender)) =
-                    (Channel::parse(messenger::CHANNEL), Sender::parse(psid))
-                else {
-                    continue;
-                };
-                let Some(thread) = pipeline.latest_thread(&channel, &sender)? else {
-                    tracing::debug!("an answer from the Page inbox to no thread was ignored");
-                    continue;
-                };
-                match pipeline
-                    .record_platform_answer(thread.id, messenger::PAGE_INBOX, &text, mid, at)
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(e) if worth_a_retry(&e) => return Err(e),
-                    Err(e) => {
-                        tracing::info!(thread = %thread.id, error = %e, "an answer from the Page inbox was not recorded");
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 #[derive(Deserialize)]

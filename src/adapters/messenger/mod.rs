@@ -16,6 +16,7 @@
 //!
 //! [`Destination::Messenger`]: crate::domain::outbox::Destination::Messenger
 
+pub mod routes;
 pub mod send;
 pub mod webhook;
 

@@ -141,13 +141,13 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn message(&self, _: Context, message: Message) {
+    async fn message(&self, ctx: Context, message: Message) {
         if message.author.bot {
             return;
         }
         match message.guild_id {
             None => self.citizen_wrote(&message).await,
-            Some(g) if g.get() == self.settings.guild_id => self.staff_wrote(&message).await,
+            Some(g) if g.get() == self.settings.guild_id => self.staff_wrote(&ctx, &message).await,
             Some(_) => {}
         }
     }
@@ -199,11 +199,16 @@ impl Handler {
 
     /// A staff member's message in a thread's forum post: the agent's answer, relayed to the
     /// citizen, or an internal note when it starts with the note prefix.
-    async fn staff_wrote(&self, message: &Message) {
+    async fn staff_wrote(&self, ctx: &Context, message: &Message) {
         let post = message.channel_id.get().to_string();
         let thread = match self.pipeline.thread_of_post(&post) {
             Ok(Some(t)) => t,
-            Ok(None) => return,
+            // The post may be so new that its delivery is not recorded yet: its title starts
+            // with the thread's reference.
+            Ok(None) => match self.reference_of_post(ctx, message).await {
+                Some(t) => t,
+                None => return,
+            },
             Err(e) => {
                 tracing::error!(error = %e, "the thread of a forum post could not be read");
                 return;
@@ -246,6 +251,17 @@ impl Handler {
         if let Err(e) = result {
             tracing::warn!(thread = %thread, error = %e, "an agent's message in a post was not taken");
         }
+    }
+
+    /// The thread a post of the staff forum names in its title (`G-000042 · …`).
+    async fn reference_of_post(&self, ctx: &Context, message: &Message) -> Option<ThreadId> {
+        let channel = message.channel_id.to_channel(ctx).await.ok()?.guild()?;
+        if channel.parent_id.map(|p| p.get()) != Some(self.settings.staff_forum_id) {
+            return None;
+        }
+        let reference = channel.name.split_whitespace().next()?;
+        let id = ThreadId::parse(reference).ok()?;
+        self.pipeline.thread(id).ok().flatten().map(|t| t.id)
     }
 
     async fn component(&self, ctx: &Context, c: &ComponentInteraction) {

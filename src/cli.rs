@@ -787,13 +787,21 @@ impl Staff {
         match &self.source {
             Source::Local(p) => Ok(p.outbox_entries(filter)?),
             Source::Remote { .. } => {
-                let body = self
-                    .call(
-                        reqwest::Method::GET,
-                        &format!("/api/outbox?state={}", filter.as_str()),
-                    )
-                    .await?;
-                Ok(serde_json::from_value(body["jobs"].clone())?)
+                let state = filter.as_str();
+                let mut jobs: Vec<OutboxEntry> = Vec::new();
+                let mut path = format!("/api/outbox?state={state}&limit=1000");
+                loop {
+                    let body = self.call(reqwest::Method::GET, &path).await?;
+                    jobs.extend(serde_json::from_value::<Vec<OutboxEntry>>(
+                        body["jobs"].clone(),
+                    )?);
+                    match body["next_cursor"].as_str() {
+                        Some(c) => {
+                            path = format!("/api/outbox?state={state}&limit=1000&cursor={c}")
+                        }
+                        None => return Ok(jobs),
+                    }
+                }
             }
         }
     }

@@ -831,6 +831,23 @@ impl Pipeline {
         Ok(jobs.iter().map(crate::staff::OutboxEntry::of).collect())
     }
 
+    /// One page of the outbox jobs `filter` selects, in job-id order, after the job `after`.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn outbox_page(
+        &self,
+        filter: crate::staff::OutboxFilter,
+        after: Option<&JobId>,
+        limit: usize,
+    ) -> Result<(Vec<crate::staff::OutboxEntry>, Option<JobId>), PipelineError> {
+        let (jobs, next) = self.store.jobs_page(filter.states(), after, limit)?;
+        Ok((
+            jobs.iter().map(crate::staff::OutboxEntry::of).collect(),
+            next,
+        ))
+    }
+
     /// Records the result of an attempt made on `job` in `phase`: the job moves on (done,
     /// retried later, tracked, dead), the thread's ticket and audit log follow, and a 311
     /// request closed by the city resolves the thread. An attempt on a job that changed

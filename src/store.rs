@@ -612,6 +612,46 @@ impl Store {
         Ok(out)
     }
 
+    /// One page of the jobs in `states`, in job-id order (a thread's jobs together, oldest
+    /// thread first): at most `limit`, with ids after `after`. Reads only the page's index
+    /// entries. Returns the page and the id to continue after, if more.
+    pub fn jobs_page(
+        &self,
+        states: &[JobState],
+        after: Option<&JobId>,
+        limit: usize,
+    ) -> Result<(Vec<Job>, Option<JobId>)> {
+        let mut ids: Vec<JobId> = Vec::new();
+        for state in states {
+            let prefix = vec![JOB_STATE, state.code()];
+            let start = match after {
+                Some(id) => {
+                    let mut k = key_job(&prefix, id);
+                    k.push(0);
+                    k
+                }
+                None => prefix.clone(),
+            };
+            let mut end = prefix.clone();
+            end.push(0xff);
+            for key in self.tree.range(start..end).keys().take(limit + 1) {
+                ids.push(job_id_from(&key?[2..])?);
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let more = ids.len() > limit;
+        ids.truncate(limit);
+        let next = if more { ids.last().cloned() } else { None };
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some(job) = self.job(id)? {
+                jobs.push(job);
+            }
+        }
+        Ok((jobs, next))
+    }
+
     /// Jobs in one state, counted as writes apply: no scan.
     pub fn count_jobs(&self, state: JobState) -> usize {
         self.counted([JOB_STATE, state.code()])

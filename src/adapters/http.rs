@@ -572,8 +572,29 @@ async fn list_outbox(
         None => OutboxFilter::Attention,
         Some(s) => s.parse::<OutboxFilter>().map_err(ApiError::bad)?,
     };
-    let jobs = state.pipeline.outbox_entries(filter)?;
-    Ok(Json(json!({ "jobs": jobs })).into_response())
+    let limit = page_limit(q.limit.as_deref())?;
+    // The cursor names its list and the last job of the page before.
+    let after = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let bad = || {
+                ApiError::bad(format!(
+                    "the cursor \"{}\" is not one guichet gave for this outbox list: start again without a cursor",
+                    c.chars().take(60).collect::<String>()
+                ))
+            };
+            let (name, hex) = c.trim().split_once('.').ok_or_else(bad)?;
+            if name != filter.as_str() {
+                return Err(bad());
+            }
+            let raw = hex::decode(hex).map_err(|_| bad())?;
+            let id = String::from_utf8(raw).map_err(|_| bad())?;
+            Some(JobId::parse(&id).map_err(|_| bad())?)
+        }
+    };
+    let (jobs, next) = state.pipeline.outbox_page(filter, after.as_ref(), limit)?;
+    let next_cursor = next.map(|id| format!("{}.{}", filter.as_str(), hex::encode(id.as_str())));
+    Ok(Json(json!({ "jobs": jobs, "next_cursor": next_cursor })).into_response())
 }
 
 async fn retry_job(

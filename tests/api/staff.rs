@@ -373,3 +373,52 @@ async fn a_cursor_of_one_list_is_refused_on_another_and_limits_are_checked() {
     let (_, last) = app.staff_get("/api/threads?state=open&limit=3").await;
     assert!(last["next_cursor"].is_null(), "{last}");
 }
+
+#[tokio::test]
+async fn the_outbox_list_is_paged_and_its_cursor_belongs_to_its_list() {
+    use std::collections::HashSet;
+    // A callback nobody answers: the answers wait in the outbox.
+    let app = spawn_app_with(|s| {
+        s.channels.web.callback_url = "http://127.0.0.1:9/callback".into();
+        s.outbox.initial_backoff_ms = 60_000;
+    })
+    .await;
+    for i in 0..5 {
+        let (_, body) = app
+            .post_message(message(&format!("o-{i}"), COMPLAINT))
+            .await;
+        let id = body["thread_id"].as_str().unwrap().to_owned();
+        let (status, _) = app
+            .staff_post(
+                &format!("/api/threads/{id}/replies"),
+                json!({ "agent": "Ana", "text": "Nous regardons." }),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let mut seen = HashSet::new();
+    let mut path = "/api/outbox?state=pending&limit=2".to_owned();
+    let mut first_cursor = None;
+    loop {
+        let (status, body) = app.staff_get(&path).await;
+        assert_eq!(status, 200, "{body}");
+        let jobs = body["jobs"].as_array().unwrap();
+        assert!(jobs.len() <= 2);
+        for j in jobs {
+            assert!(seen.insert(j["id"].as_str().unwrap().to_owned()), "{j}");
+        }
+        match body["next_cursor"].as_str() {
+            Some(c) => {
+                first_cursor.get_or_insert(c.to_owned());
+                path = format!("/api/outbox?state=pending&limit=2&cursor={c}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    let cursor = first_cursor.unwrap();
+    let (status, body) = app
+        .staff_get(&format!("/api/outbox?state=dead&cursor={cursor}"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -113,6 +113,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Named staff members and their tokens.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
     /// Staff's corrections of categories, to learn from.
     Corrections {
         #[command(subcommand)]
@@ -128,6 +133,21 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffAction {
+    /// Add a member (or give an existing one a new token): prints the token, once.
+    Add {
+        name: String,
+        /// agent or coordinator.
+        #[arg(long)]
+        role: String,
+    },
+    /// The members, their roles, and whether revoked.
+    List,
+    /// Revoke a member's token.
+    Revoke { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +243,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             corrections,
         } => eval(&file, json, corrections.as_deref()),
         Command::Check => check(settings()?, &config),
+        Command::Staff { action } => {
+            let staff = Staff::connect(settings()?).await?;
+            match action {
+                StaffAction::Add { name, role } => {
+                    let role: crate::domain::staff::Role =
+                        role.parse().map_err(|e: String| anyhow!(e))?;
+                    let name = crate::domain::staff::parse_name(&name).map_err(|e| anyhow!(e))?;
+                    let token = staff.add_member(&name, role).await?;
+                    println!("{name} ({role}) added; their token, shown only now:");
+                    println!("{token}");
+                }
+                StaffAction::List => {
+                    for m in staff.members().await? {
+                        let state = if m["revoked_at"].is_null() {
+                            "active"
+                        } else {
+                            "revoked"
+                        };
+                        println!(
+                            "{:<24} {:<12} {}",
+                            printable(m["name"].as_str().unwrap_or(""), false),
+                            m["role"].as_str().unwrap_or(""),
+                            state
+                        );
+                    }
+                }
+                StaffAction::Revoke { name } => {
+                    if staff.revoke_member(&name).await? {
+                        println!("{name}'s token is revoked");
+                    } else {
+                        println!("{name} has no active token");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Corrections {
             action: CorrectionsAction::Export { out },
         } => {
@@ -653,6 +709,64 @@ impl Staff {
             bail!("the running guichet refused: {message} ({status})");
         }
         Ok(body)
+    }
+
+    async fn add_member(
+        &self,
+        name: &str,
+        role: crate::domain::staff::Role,
+    ) -> anyhow::Result<String> {
+        match &self.source {
+            Source::Local(p) => Ok(p.add_member(name, role, Utc::now()).await?.1),
+            Source::Remote { base, client } => {
+                let response = client
+                    .post(format!("{base}/api/staff"))
+                    .bearer_auth(self.settings.staff.token.expose())
+                    .json(&json!({ "name": name, "role": role }))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        anyhow!(
+                            "the running guichet at {base} did not answer: {}",
+                            root_cause(&e)
+                        )
+                    })?;
+                let status = response.status();
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                if !status.is_success() {
+                    bail!(
+                        "the running guichet refused: {} ({status})",
+                        body["error"].as_str().unwrap_or("no detail")
+                    );
+                }
+                Ok(body["token"].as_str().unwrap_or_default().to_owned())
+            }
+        }
+    }
+
+    async fn members(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        match &self.source {
+            Source::Local(p) => Ok(p
+                .members()?
+                .into_iter()
+                .map(|m| json!({ "name": m.name, "role": m.role, "revoked_at": m.revoked_at }))
+                .collect()),
+            Source::Remote { .. } => {
+                let body = self.call(reqwest::Method::GET, "/api/staff").await?;
+                Ok(body["staff"].as_array().cloned().unwrap_or_default())
+            }
+        }
+    }
+
+    async fn revoke_member(&self, name: &str) -> anyhow::Result<bool> {
+        match &self.source {
+            Source::Local(p) => Ok(p.revoke_member(name, Utc::now()).await?),
+            Source::Remote { .. } => {
+                let path = format!("/api/staff/{}/revoke", percent_encode(name));
+                let body = self.call(reqwest::Method::POST, &path).await?;
+                Ok(body["revoked"].as_bool().unwrap_or(false))
+            }
+        }
     }
 
     async fn corrections(&self) -> anyhow::Result<Vec<Correction>> {

@@ -28,6 +28,7 @@ use crate::domain::outbox::{
 };
 use crate::domain::sender::SenderRecord;
 use crate::domain::sla::SlaPolicy;
+use crate::domain::staff::{self, Actor, Member, Role};
 use crate::domain::thread::{
     Alerted, AuditEvent, AuditKind, Correction, Thread, ThreadId, ThreadState, TicketStatus, Triage,
 };
@@ -1218,6 +1219,84 @@ fn staff_safe_reasons(c: &Classification, text: &str) -> String {
 /// The copy agents see: present only when moderation masked something.
 fn masked_copy(c: &Classification) -> Option<String> {
     (c.moderation.verdict != Verdict::Clean).then(|| c.moderation.masked.clone())
+}
+
+/// Named staff and their tokens.
+impl Pipeline {
+    /// Who holds `token`: the bootstrap coordinator (`staff.token`), or a named member whose
+    /// token is not revoked.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn authenticate(&self, token: &str) -> Result<Option<Actor>, PipelineError> {
+        let bootstrap = &self.settings.staff.token;
+        if !bootstrap.is_empty() && bootstrap.matches(token) {
+            return Ok(Some(Actor::bootstrap()));
+        }
+        Ok(self
+            .store
+            .member_by_token(&staff::token_hash(token))?
+            .map(|m| Actor {
+                name: m.name,
+                role: m.role,
+            }))
+    }
+
+    /// Adds a member with a new random token, returned once (only its hash is kept); an
+    /// existing member of that name gets a new token and role, the old token stops working.
+    ///
+    /// # Errors
+    /// A bad name, or the store failed.
+    pub async fn add_member(
+        &self,
+        name: &str,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<(Member, String), PipelineError> {
+        let name = staff::parse_name(name).map_err(PipelineError::Job)?;
+        let token = hex::encode(rand::random::<[u8; 24]>());
+        let previous = self.store.member(&name)?;
+        let member = Member {
+            name,
+            role,
+            token_hash: staff::token_hash(&token),
+            added_at: now,
+            revoked_at: None,
+        };
+        self.store.put_member(&member, previous.as_ref()).await?;
+        Ok((member, token))
+    }
+
+    /// Revokes a member's token. Returns false when there was no such active member.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn revoke_member(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PipelineError> {
+        let Some(member) = self.store.member(name.trim())? else {
+            return Ok(false);
+        };
+        if member.revoked_at.is_some() {
+            return Ok(false);
+        }
+        let revoked = Member {
+            revoked_at: Some(now),
+            ..member.clone()
+        };
+        self.store.put_member(&revoked, Some(&member)).await?;
+        Ok(true)
+    }
+
+    /// Every member, revoked ones included.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn members(&self) -> Result<Vec<Member>, PipelineError> {
+        Ok(self.store.members()?)
+    }
 }
 
 /// Read access for the staff, so that adapters never hold the store.

@@ -22,6 +22,8 @@
 //! | `p`    | destination ++ 0 ++ remote id      | thread id (a forum post's)    |
 //! | `c`    | thread id                          | its category's correction     |
 //! | `v`    | alert level ++ thread id           | (running clocks at risk/late) |
+//! | `n`    | member name                        | a staff member                |
+//! | `h`    | token hash                         | the member's name             |
 //!
 //! The entries of the `z`, `k` and `v` indexes are also counted in memory as batches apply
 //! (counted once from the indexes at open), so that `/metrics` reads its gauges without a
@@ -50,6 +52,7 @@ use serde::Serialize;
 use crate::domain::message::{Channel, PlatformMessageId, Sender, StoredMessage};
 use crate::domain::outbox::{Destination, Job, JobId, JobState};
 use crate::domain::sender::SenderRecord;
+use crate::domain::staff::Member;
 use crate::domain::thread::{Alerted, AuditEvent, Correction, Thread, ThreadId, ThreadState};
 
 /// Errors of the store. The caller decides: a request gets a 500, a command exits non-zero.
@@ -96,6 +99,8 @@ const INSTANCE: u8 = b'i';
 const REMOTE: u8 = b'p';
 const CORRECTION: u8 = b'c';
 const LEVEL: u8 = b'v';
+const MEMBER: u8 = b'n';
+const TOKEN: u8 = b'h';
 /// The indexes whose entries are counted, by their first two bytes.
 const COUNTED: [u8; 3] = [STATE, JOB_STATE, LEVEL];
 
@@ -320,6 +325,48 @@ impl Store {
             Some(id) => self.thread(ThreadId::new(read_u64(&id))),
             None => Ok(None),
         }
+    }
+
+    /// Adds (or replaces) a staff member and the index of their token, durably. A replaced
+    /// member's old token stops working.
+    ///
+    /// # Errors
+    /// As [`Store::commit`].
+    pub async fn put_member(&self, member: &Member, previous: Option<&Member>) -> Result<()> {
+        let mut ops = Vec::new();
+        if let Some(p) = previous {
+            ops.push(Op::Remove([&[TOKEN][..], p.token_hash.as_bytes()].concat()));
+        }
+        ops.push(Op::Insert(
+            [&[MEMBER][..], member.name.as_bytes()].concat(),
+            encode(member)?,
+        ));
+        if member.revoked_at.is_none() {
+            ops.push(Op::Insert(
+                [&[TOKEN][..], member.token_hash.as_bytes()].concat(),
+                member.name.as_bytes().to_vec(),
+            ));
+        }
+        self.commit_ops(ops).await
+    }
+
+    pub fn member(&self, name: &str) -> Result<Option<Member>> {
+        self.get(&[&[MEMBER][..], name.as_bytes()].concat())
+    }
+
+    /// The member whose token hashes to `hash`, unless revoked.
+    pub fn member_by_token(&self, hash: &str) -> Result<Option<Member>> {
+        match self.tree.get([&[TOKEN][..], hash.as_bytes()].concat())? {
+            Some(name) => Ok(self
+                .member(&String::from_utf8_lossy(&name))?
+                .filter(|m| m.revoked_at.is_none())),
+            None => Ok(None),
+        }
+    }
+
+    /// Every member, revoked ones included, by name.
+    pub fn members(&self) -> Result<Vec<Member>> {
+        self.scan_values(&[MEMBER])
     }
 
     /// Every correction of a category by staff, oldest thread first.

@@ -23,7 +23,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{Duration, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::de::DeserializeOwned;
@@ -33,6 +33,7 @@ use serde_json::json;
 use crate::adapters::web::{self, Identities, Vouched};
 use crate::domain::message::{Channel, IncomingMessage, Limits, MessageText, RawMessage, Sender};
 use crate::domain::outbox::JobId;
+use crate::domain::staff::{Actor, Role};
 use crate::domain::thread::ThreadId;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, PipelineError};
@@ -179,6 +180,8 @@ pub fn router(state: AppState, platforms: Router) -> Router {
         .route("/api/outbox", get(list_outbox))
         .route("/api/corrections", get(list_corrections))
         .route("/api/outbox/{id}/retry", post(retry_job))
+        .route("/api/staff", get(list_staff).post(add_staff))
+        .route("/api/staff/{name}/revoke", post(revoke_staff))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
     Router::new()
         .route("/api/messages", post(post_message))
@@ -211,33 +214,56 @@ async fn bounded(State(state): State<AppState>, request: Request, next: Next) ->
     }
 }
 
+/// Who is calling a staff route: the bootstrap coordinator (`staff.token`) or a named
+/// member; their [`Actor`] goes with the request for the handlers' role checks and records.
 async fn require_staff(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let token = &state.pipeline.settings().staff.token;
-    if token.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "the staff API is disabled: no staff token is configured (GUICHET__STAFF__TOKEN)"
-                .into(),
-        ));
-    }
     // The scheme is case-insensitive (RFC 7235).
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match given {
-        Some(g) if token.matches(g) => Ok(next.run(request).await),
-        _ => Err(ApiError::new(
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty());
+    let actor = match given {
+        Some(token) => state.pipeline.authenticate(token)?,
+        None => None,
+    };
+    match actor {
+        Some(actor) => {
+            request.extensions_mut().insert(actor);
+            Ok(next.run(request).await)
+        }
+        None if state.pipeline.settings().staff.token.is_empty() && given.is_none() => {
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "the staff API needs a staff token: the bootstrap one (GUICHET__STAFF__TOKEN) or a member's from `guichet staff add`".into(),
+            ))
+        }
+        None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "a valid staff token is required: Authorization: Bearer <token>".into(),
         )),
+    }
+}
+
+/// Refuses (403) what only coordinators may do.
+fn coordinator_only(actor: &Actor) -> Result<(), ApiError> {
+    if actor.role == Role::Coordinator {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "{} is an agent: this is for coordinators (reports, exports, the outbox, unblocking senders, staff)",
+                actor.name
+            ),
+        ))
     }
 }
 
@@ -457,12 +483,17 @@ struct ReplyBody {
 
 async fn reply(
     State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let id = thread_id(&id)?;
     let body: ReplyBody = json_body(&state, request.into_body()).await?;
-    let agent = body.agent.as_deref().map(str::trim).unwrap_or("");
+    // A named member answers under their own name; the bootstrap token names the agent.
+    let named = (by != Actor::bootstrap()).then(|| by.name.clone());
+    let agent = named
+        .as_deref()
+        .unwrap_or_else(|| body.agent.as_deref().map(str::trim).unwrap_or(""));
     if agent.is_empty() || agent.chars().count() > 100 || agent.chars().any(char::is_control) {
         return Err(ApiError::bad(
             "the field \"agent\" is required: the agent's name, at most 100 characters",
@@ -485,14 +516,11 @@ async fn reply(
 
 async fn resolve(
     State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = thread_id(&id)?;
-    // The bootstrap token is the coordinator's (named staff come with their own names).
-    let thread = state
-        .pipeline
-        .resolve(id, "coordinator", Utc::now())
-        .await?;
+    let thread = state.pipeline.resolve(id, &by.name, Utc::now()).await?;
     Ok(Json(json!({ "thread": crate::staff::Summary::of(&thread, Utc::now()) })).into_response())
 }
 
@@ -502,11 +530,14 @@ struct ActionBody {
     category: Option<String>,
 }
 
-/// The staff member acting: the `agent` named in the body, or the coordinator (the bootstrap
-/// token is the coordinator's).
-fn actor(body: &ActionBody) -> Result<String, ApiError> {
+/// The staff member acting: a named member, or with the bootstrap token the `agent` named in
+/// the body, else the coordinator.
+fn actor(by: &Actor, body: &ActionBody) -> Result<String, ApiError> {
+    if *by != Actor::bootstrap() {
+        return Ok(by.name.clone());
+    }
     match body.agent.as_deref().map(str::trim) {
-        None | Some("") => Ok("coordinator".to_owned()),
+        None | Some("") => Ok(by.name.clone()),
         Some(a) if a.chars().count() <= 100 && !a.chars().any(char::is_control) => Ok(a.to_owned()),
         Some(_) => Err(ApiError::bad(
             "the field \"agent\" is the agent's name, at most 100 characters",
@@ -516,12 +547,13 @@ fn actor(body: &ActionBody) -> Result<String, ApiError> {
 
 async fn claim(
     State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let id = thread_id(&id)?;
     let body: ActionBody = json_body(&state, request.into_body()).await?;
-    let agent = actor(&body)?;
+    let agent = actor(&by, &body)?;
     let thread = state.pipeline.claim(id, &agent, Utc::now()).await?;
     Ok(Json(json!({ "thread": crate::staff::Summary::of(&thread, Utc::now()) })).into_response())
 }
@@ -529,12 +561,13 @@ async fn claim(
 /// A person corrects the category: the clock is re-planned, the correction kept.
 async fn correct(
     State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let id = thread_id(&id)?;
     let body: ActionBody = json_body(&state, request.into_body()).await?;
-    let agent = actor(&body)?;
+    let agent = actor(&by, &body)?;
     let category = body
         .category
         .as_deref()
@@ -551,23 +584,31 @@ async fn correct(
 
 async fn unblock(
     State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
     Path((channel, sender)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
     let channel = Channel::parse(&channel).map_err(|e| ApiError::bad(e.to_string()))?;
     let sender = Sender::parse(&sender).map_err(|e| ApiError::bad(e.to_string()))?;
     let was_blocked = state.pipeline.unblock(&channel, &sender).await?;
     Ok(Json(json!({ "unblocked": was_blocked })).into_response())
 }
 
-async fn list_corrections(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn list_corrections(
+    State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
+) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
     let corrections = state.pipeline.corrections()?;
     Ok(Json(json!({ "corrections": corrections })).into_response())
 }
 
 async fn list_outbox(
     State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
     let filter = match q.state.as_deref() {
         None => OutboxFilter::Attention,
         Some(s) => s.parse::<OutboxFilter>().map_err(ApiError::bad)?,
@@ -599,14 +640,64 @@ async fn list_outbox(
 
 async fn retry_job(
     State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
     let id = JobId::parse(&id).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))?;
-    let job = state
-        .pipeline
-        .retry_job(&id, "coordinator", Utc::now())
-        .await?;
+    let job = state.pipeline.retry_job(&id, &by.name, Utc::now()).await?;
     Ok(Json(json!({ "job": OutboxEntry::of(&job) })).into_response())
+}
+
+#[derive(Deserialize)]
+struct StaffBody {
+    name: Option<String>,
+    role: Option<String>,
+}
+
+/// Staff members (coordinators only): names, roles, when added or revoked; never tokens.
+async fn list_staff(
+    State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
+) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
+    let members: Vec<_> = state
+        .pipeline
+        .members()?
+        .into_iter()
+        .map(|m| json!({ "name": m.name, "role": m.role, "added_at": m.added_at, "revoked_at": m.revoked_at }))
+        .collect();
+    Ok(Json(json!({ "staff": members })).into_response())
+}
+
+/// Adds a member; the answer holds their token, shown this once.
+async fn add_staff(
+    State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
+    let body: StaffBody = json_body(&state, request.into_body()).await?;
+    let role = body
+        .role
+        .as_deref()
+        .unwrap_or("")
+        .parse::<Role>()
+        .map_err(ApiError::bad)?;
+    let name = crate::domain::staff::parse_name(body.name.as_deref().unwrap_or(""))
+        .map_err(ApiError::bad)?;
+    let (member, token) = state.pipeline.add_member(&name, role, Utc::now()).await?;
+    Ok(Json(json!({ "name": member.name, "role": member.role, "token": token })).into_response())
+}
+
+async fn revoke_staff(
+    State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
+    let revoked = state.pipeline.revoke_member(&name, Utc::now()).await?;
+    Ok(Json(json!({ "revoked": revoked })).into_response())
 }
 
 /// 200 only while guichet can store a message; 503 with the reason once a write failed.

@@ -9,6 +9,7 @@ pub mod message;
 pub mod outbox;
 pub mod sender;
 pub mod sla;
+pub mod staff;
 pub mod text;
 pub mod thread;
 

@@ -294,3 +294,41 @@ async fn corrections_are_exported_as_labelled_jsonl_and_learned_at_the_next_star
     .await;
     assert_eq!(again["category"], target, "{again}");
 }
+
+#[tokio::test]
+async fn staff_are_added_listed_and_revoked_from_the_command_line_and_their_token_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = guichet(dir.path()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let added = run(&["staff", "add", "ana", "--role", "agent"]);
+    let token = added.lines().last().unwrap().trim().to_owned();
+    assert_eq!(token.len(), 48, "{added}");
+    assert!(run(&["staff", "list"]).contains("ana"));
+
+    // While serve holds the store, through its staff API.
+    let served = serve(dir.path());
+    let client = reqwest::Client::new();
+    let (status, _) = send(client.get(served.url("/api/threads")).bearer_auth(&token)).await;
+    assert_eq!(status, 200, "the member's token opens the staff API");
+    let listed = run(&["staff", "list"]);
+    assert!(
+        listed.contains("ana") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(run(&["staff", "revoke", "ana"]).contains("revoked"));
+    let (status, _) = send(client.get(served.url("/api/threads")).bearer_auth(&token)).await;
+    assert_eq!(status, 401, "a revoked token is refused");
+    let bad = guichet(dir.path())
+        .args(["staff", "add", "bob", "--role", "boss"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
+}

@@ -422,3 +422,104 @@ async fn the_outbox_list_is_paged_and_its_cursor_belongs_to_its_list() {
         .await;
     assert_eq!(status, 400, "{body}");
 }
+
+#[tokio::test]
+async fn named_staff_act_under_their_names_agents_are_kept_from_coordinators_routes_and_revoked_tokens_fail(
+) {
+    let app = spawn_app().await;
+    let add = |name: &'static str, role: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .staff_post("/api/staff", json!({ "name": name, "role": role }))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let luc = add("Luc", "agent").await;
+    let marie = add("Marie", "coordinator").await;
+    let (status, _) = app
+        .staff_post("/api/staff", json!({ "name": "x\u{1b}", "role": "agent" }))
+        .await;
+    assert_eq!(status, 400);
+
+    let (_, body) = app.post_message(message("n-1", COMPLAINT)).await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    let as_luc = |method: reqwest::Method, path: String| {
+        app.client.request(method, app.url(&path)).bearer_auth(&luc)
+    };
+    // An agent reads, answers and resolves, under their own name.
+    let (status, _) =
+        crate::helpers::send(as_luc(reqwest::Method::GET, "/api/threads".into())).await;
+    assert_eq!(status, 200);
+    let (status, answered) = crate::helpers::send(
+        as_luc(reqwest::Method::POST, format!("/api/threads/{id}/replies"))
+            .json(&json!({ "agent": "Someone Else", "text": "C'est noté." })),
+    )
+    .await;
+    assert_eq!(status, 200, "{answered}");
+    let (status, _) = crate::helpers::send(
+        as_luc(reqwest::Method::POST, format!("/api/threads/{id}/resolve")).json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, detail) = app.staff_get(&format!("/api/threads/{id}")).await;
+    let actors: Vec<(String, String)> = detail["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().into(),
+                e["actor"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        actors.contains(&("answered".into(), "Luc".into())),
+        "{actors:?}"
+    );
+    assert!(
+        actors.contains(&("resolved".into(), "Luc".into())),
+        "{actors:?}"
+    );
+
+    // Coordinators' routes are refused to an agent.
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/outbox".to_owned()),
+        (
+            reqwest::Method::POST,
+            "/api/outbox/G-000001-1-webhook/retry".to_owned(),
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/senders/web/n-1/unblock".to_owned(),
+        ),
+        (reqwest::Method::GET, "/api/staff".to_owned()),
+        (reqwest::Method::POST, "/api/staff".to_owned()),
+        (reqwest::Method::POST, "/api/staff/Marie/revoke".to_owned()),
+        (reqwest::Method::GET, "/api/corrections".to_owned()),
+    ] {
+        let (status, body) = crate::helpers::send(
+            as_luc(method.clone(), path.clone()).json(&json!({ "name": "Z", "role": "agent" })),
+        )
+        .await;
+        assert_eq!(status, 403, "{method} {path}: {body}");
+    }
+    // A coordinator's token opens them; revoking Luc's token shuts it.
+    let (status, list) =
+        crate::helpers::send(app.client.get(app.url("/api/staff")).bearer_auth(&marie)).await;
+    assert_eq!(status, 200);
+    assert!(!list.to_string().contains(&luc), "no token is ever listed");
+    let (status, revoked) = crate::helpers::send(
+        app.client
+            .post(app.url("/api/staff/Luc/revoke"))
+            .bearer_auth(&marie),
+    )
+    .await;
+    assert_eq!((status, revoked["revoked"].clone()), (200, json!(true)));
+    let (status, _) =
+        crate::helpers::send(as_luc(reqwest::Method::GET, "/api/threads".into())).await;
+    assert_eq!(status, 401);
+}

@@ -688,20 +688,53 @@ impl Staff {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str) -> anyhow::Result<serde_json::Value> {
+        self.call_with(method, path, None).await
+    }
+
+    /// Every item of a paged list (`path` with its query), following the cursors to the end.
+    async fn every_page<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        field: &str,
+    ) -> anyhow::Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = match &cursor {
+                None => format!("{path}&limit=1000"),
+                Some(c) => format!("{path}&limit=1000&cursor={}", percent_encode(c)),
+            };
+            let body = self.call(reqwest::Method::GET, &page).await?;
+            items.extend(serde_json::from_value::<Vec<T>>(body[field].clone())?);
+            match body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// A staff API call with a JSON body.
+    async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
         let Source::Remote { base, client } = &self.source else {
             unreachable!("only called for a remote source")
         };
-        let response = client
+        let mut request = client
             .request(method, format!("{base}{path}"))
-            .bearer_auth(self.settings.staff.token.expose())
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "the running guichet at {base} did not answer: {}",
-                    root_cause(&e)
-                )
-            })?;
+            .bearer_auth(self.settings.staff.token.expose());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| {
+            anyhow!(
+                "the running guichet at {base} did not answer: {}",
+                root_cause(&e)
+            )
+        })?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
@@ -718,27 +751,14 @@ impl Staff {
     ) -> anyhow::Result<String> {
         match &self.source {
             Source::Local(p) => Ok(p.add_member(name, role, Utc::now()).await?.1),
-            Source::Remote { base, client } => {
-                let response = client
-                    .post(format!("{base}/api/staff"))
-                    .bearer_auth(self.settings.staff.token.expose())
-                    .json(&json!({ "name": name, "role": role }))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        anyhow!(
-                            "the running guichet at {base} did not answer: {}",
-                            root_cause(&e)
-                        )
-                    })?;
-                let status = response.status();
-                let body: serde_json::Value = response.json().await.unwrap_or_default();
-                if !status.is_success() {
-                    bail!(
-                        "the running guichet refused: {} ({status})",
-                        body["error"].as_str().unwrap_or("no detail")
-                    );
-                }
+            Source::Remote { .. } => {
+                let body = self
+                    .call_with(
+                        reqwest::Method::POST,
+                        "/api/staff",
+                        Some(json!({ "name": name, "role": role })),
+                    )
+                    .await?;
                 Ok(body["token"].as_str().unwrap_or_default().to_owned())
             }
         }
@@ -783,22 +803,8 @@ impl Staff {
         match &self.source {
             Source::Local(p) => Ok(p.threads(filter, Utc::now())?),
             Source::Remote { .. } => {
-                // The API answers a page at a time: follow the cursors to the end.
-                let state = filter.as_str();
-                let mut threads: Vec<Summary> = Vec::new();
-                let mut path = format!("/api/threads?state={state}&limit=1000");
-                loop {
-                    let body = self.call(reqwest::Method::GET, &path).await?;
-                    threads.extend(serde_json::from_value::<Vec<Summary>>(
-                        body["threads"].clone(),
-                    )?);
-                    match body["next_cursor"].as_str() {
-                        Some(c) => {
-                            path = format!("/api/threads?state={state}&limit=1000&cursor={c}")
-                        }
-                        None => return Ok(threads),
-                    }
-                }
+                let path = format!("/api/threads?state={}", filter.as_str());
+                self.every_page(&path, "threads").await
             }
         }
     }
@@ -901,21 +907,8 @@ impl Staff {
         match &self.source {
             Source::Local(p) => Ok(p.outbox_entries(filter)?),
             Source::Remote { .. } => {
-                let state = filter.as_str();
-                let mut jobs: Vec<OutboxEntry> = Vec::new();
-                let mut path = format!("/api/outbox?state={state}&limit=1000");
-                loop {
-                    let body = self.call(reqwest::Method::GET, &path).await?;
-                    jobs.extend(serde_json::from_value::<Vec<OutboxEntry>>(
-                        body["jobs"].clone(),
-                    )?);
-                    match body["next_cursor"].as_str() {
-                        Some(c) => {
-                            path = format!("/api/outbox?state={state}&limit=1000&cursor={c}")
-                        }
-                        None => return Ok(jobs),
-                    }
-                }
+                let path = format!("/api/outbox?state={}", filter.as_str());
+                self.every_page(&path, "jobs").await
             }
         }
     }

@@ -240,11 +240,11 @@ pub struct FloodSettings {
 }
 
 fn default_address_burst() -> u32 {
-    30
+    60
 }
 
 fn default_address_seconds() -> u64 {
-    2
+    1
 }
 
 #[derive(Debug, Clone, Deserialize)]

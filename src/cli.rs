@@ -113,6 +113,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The response-time report: per category, channel, agent and week.
+    Report {
+        /// First day (city-local, YYYY-MM-DD); default 29 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, included; default today.
+        #[arg(long)]
+        to: Option<String>,
+        /// text, csv or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Named staff members and their tokens.
     Staff {
         #[command(subcommand)]
@@ -243,6 +255,70 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             corrections,
         } => eval(&file, json, corrections.as_deref()),
         Command::Check => check(settings()?, &config),
+        Command::Report { from, to, format } => {
+            if !matches!(format.as_str(), "text" | "csv" | "json") {
+                bail!("--format is text, csv or json");
+            }
+            let staff = Staff::connect(settings()?).await?;
+            let mut query = Vec::new();
+            if let Some(f) = &from {
+                query.push(format!("from={}", percent_encode(f)));
+            }
+            if let Some(t) = &to {
+                query.push(format!("to={}", percent_encode(t)));
+            }
+            let report = staff.report(&query.join("&")).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+                csv_or_text => {
+                    let csv = csv_or_text == "csv";
+                    if !csv {
+                        println!(
+                            "{} → {}",
+                            report["from"].as_str().unwrap_or(""),
+                            report["to"].as_str().unwrap_or("")
+                        );
+                    }
+                    println!(
+                        "{}",
+                        if csv {
+                            "group,name,threads,met,missed,compliance_percent,first_response_median_minutes,first_response_p90_minutes,overdue_open"
+                        } else {
+                            "group      name        threads  met  missed  compliance  median min  p90 min  overdue"
+                        }
+                    );
+                    for group in ["categories", "channels"] {
+                        if let Some(map) = report[group].as_object() {
+                            for (name, f) in map {
+                                let n = |k: &str| {
+                                    f[k].as_u64().map(|v| v.to_string()).unwrap_or_default()
+                                };
+                                let pct = f["compliance_percent"]
+                                    .as_f64()
+                                    .map(|v| v.to_string())
+                                    .unwrap_or_default();
+                                let g =
+                                    group.trim_end_matches('s').replace("categorie", "category");
+                                if csv {
+                                    println!(
+                                        "{g},{name},{},{},{},{pct},{},{},{}",
+                                        n("threads"),
+                                        n("met"),
+                                        n("missed"),
+                                        n("first_response_median_minutes"),
+                                        n("first_response_p90_minutes"),
+                                        n("overdue_open")
+                                    );
+                                } else {
+                                    println!("{g:<10} {:<11} {:>7}  {:>3}  {:>6}  {:>10}  {:>10}  {:>7}  {:>7}", printable(name, false), n("threads"), n("met"), n("missed"), pct, n("first_response_median_minutes"), n("first_response_p90_minutes"), n("overdue_open"));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Staff { action } => {
             let staff = Staff::connect(settings()?).await?;
             match action {
@@ -742,6 +818,36 @@ impl Staff {
             bail!("the running guichet refused: {message} ({status})");
         }
         Ok(body)
+    }
+
+    async fn report(&self, query: &str) -> anyhow::Result<serde_json::Value> {
+        match &self.source {
+            Source::Local(p) => {
+                let tz = self.settings.city.timezone;
+                let today = Utc::now().with_timezone(&tz).date_naive();
+                let mut from = None;
+                let mut to = today;
+                for pair in query.split('&').filter(|p| !p.is_empty()) {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                        .map_err(|_| anyhow!("\"{v}\" is not a date such as 2026-11-30"))?;
+                    if k == "from" {
+                        from = Some(d);
+                    } else {
+                        to = d;
+                    }
+                }
+                let from = from.unwrap_or(to - chrono::Duration::days(29));
+                if from > to {
+                    bail!("--from comes after --to");
+                }
+                Ok(serde_json::to_value(p.report(from, to, Utc::now())?)?)
+            }
+            Source::Remote { .. } => {
+                self.call(reqwest::Method::GET, &format!("/api/report?{query}"))
+                    .await
+            }
+        }
     }
 
     async fn add_member(

@@ -1309,6 +1309,36 @@ impl Pipeline {
         Ok(self.store.thread_by_remote(Destination::Forum, post_id)?)
     }
 
+    /// The response-time report of the threads opened from `from` to `to` (city-local days,
+    /// both included). Reads every thread: run it off the async workers.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn report(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<crate::domain::report::Report, PipelineError> {
+        let tz = self.settings.city.timezone;
+        let mut threads = Vec::new();
+        for t in self.store.all_threads()? {
+            let opened = t.opened_at.with_timezone(&tz).date_naive();
+            if opened >= from && opened <= to {
+                let audit = self.store.audit(t.id)?;
+                threads.push((t, audit));
+            }
+        }
+        Ok(crate::domain::report::build(
+            &threads,
+            &self.policy,
+            tz,
+            from,
+            to,
+            now,
+        ))
+    }
+
     /// Every correction of a category by staff.
     ///
     /// # Errors

@@ -180,6 +180,7 @@ pub fn router(state: AppState, platforms: Router) -> Router {
         .route("/api/outbox", get(list_outbox))
         .route("/api/corrections", get(list_corrections))
         .route("/api/outbox/{id}/retry", post(retry_job))
+        .route("/api/report", get(report))
         .route("/api/staff", get(list_staff).post(add_staff))
         .route("/api/staff/{name}/revoke", post(revoke_staff))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
@@ -647,6 +648,56 @@ async fn retry_job(
     let id = JobId::parse(&id).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let job = state.pipeline.retry_job(&id, &by.name, Utc::now()).await?;
     Ok(Json(json!({ "job": OutboxEntry::of(&job) })).into_response())
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+/// The response-time report (coordinators): `?from=YYYY-MM-DD&to=YYYY-MM-DD` (city-local,
+/// both included; default the last 30 days), `&format=json|csv`.
+async fn report(
+    State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
+    let tz = state.pipeline.settings().city.timezone;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let date = |raw: Option<&str>, default: chrono::NaiveDate| match raw {
+        None => Ok(default),
+        Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+            ApiError::bad(format!(
+                "\"{}\" is not a date such as 2026-11-30",
+                d.chars().take(20).collect::<String>()
+            ))
+        }),
+    };
+    let to = date(q.to.as_deref(), today)?;
+    let from = date(q.from.as_deref(), to - chrono::Duration::days(29))?;
+    if from > to {
+        return Err(ApiError::bad("from comes after to"));
+    }
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::bad("format is json or csv")),
+    };
+    let pipeline = Arc::clone(&state.pipeline);
+    let report = tokio::task::spawn_blocking(move || pipeline.report(from, to, Utc::now()))
+        .await
+        .map_err(|e| PipelineError::Aborted(e.to_string()))??;
+    if csv {
+        return Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            report.csv(),
+        )
+            .into_response());
+    }
+    Ok(Json(report).into_response())
 }
 
 #[derive(Deserialize)]

@@ -294,6 +294,30 @@ impl Calendar {
         self.walk(start, d).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
+    /// The business time between `start` and `end`: only the time inside business hours,
+    /// holidays and non-business days left out. Zero when `end` is not after `start`.
+    pub fn business_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Duration {
+        let mut total = Duration::zero();
+        if end <= start {
+            return total;
+        }
+        let mut date = start.with_timezone(&self.tz).date_naive();
+        let last = end.with_timezone(&self.tz).date_naive();
+        while date <= last {
+            if let Some((open, close)) = self.window(date) {
+                let (from, to) = (open.max(start), close.min(end));
+                if to > from {
+                    total += to - from;
+                }
+            }
+            match date.succ_opt() {
+                Some(next) => date = next,
+                None => break,
+            }
+        }
+        total
+    }
+
     /// The first business instant at or after `at`: `at` itself during business hours,
     /// otherwise the next opening. `None` when there is none within three years.
     pub fn next_business_time(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {

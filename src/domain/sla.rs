@@ -187,6 +187,20 @@ impl SlaPolicy {
         &self.calendar
     }
 
+    /// The time between `start` and `end` as `category`'s target counts it: calendar or
+    /// business time.
+    pub fn elapsed(
+        &self,
+        category: Category,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Duration {
+        match self.target(category).counting {
+            Counting::Calendar => (end - start).max(Duration::zero()),
+            Counting::Business => self.calendar.business_between(start, end),
+        }
+    }
+
     pub fn at_risk_share(&self) -> f64 {
         self.at_risk_share
     }

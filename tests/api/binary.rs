@@ -332,3 +332,49 @@ async fn staff_are_added_listed_and_revoked_from_the_command_line_and_their_toke
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
 }
+
+#[tokio::test]
+async fn the_report_is_printed_as_text_csv_or_json_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let served = serve(dir.path());
+        let client = reqwest::Client::new();
+        let (status, _) = send(client.post(served.url("/api/messages")).json(&json!({
+            "sender": "rep-1",
+            "text": "Je veux porter plainte: les ordures n'ont pas été ramassées depuis deux semaines",
+        })))
+        .await;
+        assert_eq!(status, 200);
+        // Through the running server.
+        let out = guichet(dir.path())
+            .args(["report", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["channels"]["web"]["threads"], 1);
+    }
+    // And from the store itself.
+    for format in ["text", "csv"] {
+        let out = guichet(dir.path())
+            .args(["report", "--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("web"), "{text}");
+    }
+    let bad = guichet(dir.path())
+        .args(["report", "--from", "hier"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}

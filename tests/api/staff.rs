@@ -523,3 +523,53 @@ async fn named_staff_act_under_their_names_agents_are_kept_from_coordinators_rou
         crate::helpers::send(as_luc(reqwest::Method::GET, "/api/threads".into())).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn the_report_is_for_coordinators_in_json_and_csv() {
+    let app = spawn_app().await;
+    let (_, body) = app.post_message(message("r-1", COMPLAINT)).await;
+    let id = body["thread_id"].as_str().unwrap().to_owned();
+    app.staff_post(
+        &format!("/api/threads/{id}/replies"),
+        json!({ "agent": "Ana", "text": "C'est noté." }),
+    )
+    .await;
+    let (status, report) = app.staff_get("/api/report").await;
+    assert_eq!(status, 200, "{report}");
+    let c = &report["categories"]["complaint"];
+    assert_eq!(
+        (c["threads"].clone(), c["met"].clone()),
+        (json!(1), json!(1)),
+        "{report}"
+    );
+    assert_eq!(c["compliance_percent"], 100.0);
+    assert_eq!(report["channels"]["web"]["threads"], 1);
+    assert_eq!(report["agents"]["Ana"]["answers"], 1);
+    assert!(report["weeks"].as_array().is_some_and(|w| w.len() == 1));
+
+    let csv = crate::helpers::text(
+        app.client
+            .get(app.url("/api/report?format=csv"))
+            .bearer_auth(crate::helpers::TOKEN),
+    )
+    .await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("group,name,threads"), "{csv}");
+    assert!(lines.iter().all(|l| l.split(',').count() == 9), "{csv}");
+    assert!(!csv.contains("noté"), "no message text");
+
+    let (status, _) = app
+        .staff_get("/api/report?from=2026-12-31&to=2026-01-01")
+        .await;
+    assert_eq!(status, 400);
+    let (_, agent) = app
+        .staff_post("/api/staff", json!({ "name": "Luc", "role": "agent" }))
+        .await;
+    let (status, _) = crate::helpers::send(
+        app.client
+            .get(app.url("/api/report"))
+            .bearer_auth(agent["token"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 403);
+}

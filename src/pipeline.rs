@@ -57,6 +57,9 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("the work stopped before it ended: {0}")]
     Aborted(String),
+    /// The platform message that caused this action was recorded before: nothing changed.
+    #[error("the platform message was already recorded on {0}")]
+    Duplicate(ThreadId),
 }
 
 impl From<IntakeError> for PipelineError {
@@ -425,6 +428,17 @@ impl Pipeline {
             .store
             .thread(id)?
             .ok_or(PipelineError::UnknownThread(id))?;
+        // Checked under the lock, so that two deliveries of one platform message racing
+        // cannot both be recorded.
+        if let Some(pid) = &platform_id {
+            if self
+                .store
+                .seen(&previous.channel, &previous.sender, pid)?
+                .is_some()
+            {
+                return Err(PipelineError::Duplicate(id));
+            }
+        }
         let mut thread = previous.clone();
         let (step, value) = action(&mut thread)?;
         let mut write = ThreadWrite::new(Some(previous), thread);
@@ -584,22 +598,14 @@ impl Pipeline {
         let this = Arc::clone(self);
         let (agent, text) = (agent.to_owned(), text.to_owned());
         detached(async move {
-            let thread = this
-                .store
-                .thread(id)?
-                .ok_or(PipelineError::UnknownThread(id))?;
-            // Checked again under the lock by `act` through the dedupe key it writes.
-            if this
-                .store
-                .seen(&thread.channel, &thread.sender, &platform_id)?
-                .is_some()
-            {
-                return Ok(None);
-            }
-            let (_, delivery) = this
+            match this
                 .reply_now(id, &agent, &text, Some(platform_id), relay, now)
-                .await?;
-            Ok(Some(delivery))
+                .await
+            {
+                Ok((_, delivery)) => Ok(Some(delivery)),
+                Err(PipelineError::Duplicate(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
         })
         .await
     }
@@ -620,7 +626,7 @@ impl Pipeline {
         let this = Arc::clone(self);
         let (agent, text) = (agent.to_owned(), text.to_owned());
         detached(async move {
-            let (thread, ()) = this
+            let noted = this
                 .act_deduped(id, platform_id, |_| {
                     let step = Step {
                         audit: vec![AuditEvent::new(now, AuditKind::Note, &agent, "")],
@@ -638,8 +644,15 @@ impl Pipeline {
                     };
                     Ok((step, ()))
                 })
-                .await?;
-            Ok(thread)
+                .await;
+            match noted {
+                Ok((thread, ())) => Ok(thread),
+                Err(PipelineError::Duplicate(id)) => this
+                    .store
+                    .thread(id)?
+                    .ok_or(PipelineError::UnknownThread(id)),
+                Err(e) => Err(e),
+            }
         })
         .await
     }

@@ -152,6 +152,10 @@ impl From<PipelineError> for ApiError {
                 format!("there is no outbox job {id}"),
             ),
             PipelineError::Job(message) => ApiError::new(StatusCode::CONFLICT, message),
+            PipelineError::Duplicate(id) => ApiError::new(
+                StatusCode::CONFLICT,
+                format!("this message was already recorded on {id}"),
+            ),
             e if e.is_unavailable() => ApiError::unavailable(
                 "guichet cannot store anything right now (its disk is full or failing); nothing was recorded, please retry later",
             ),

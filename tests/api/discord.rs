@@ -183,8 +183,8 @@ async fn a_citizen_on_discord_is_acknowledged_once_and_agents_work_from_the_foru
     assert_eq!(d["state"], "answered", "{d}");
     assert_eq!(d["sla"], "met", "{d}");
 
-    // A note stays internal.
-    fake.dispatch_message_create(IncomingMessage::in_channel(
+    // A note stays internal, and is recorded once however often Discord delivers it.
+    let note = fake.dispatch_message_create(IncomingMessage::in_channel(
         &f.agent,
         post_id,
         "// vérifier avec Énergir si le compteur a été fermé",
@@ -206,6 +206,15 @@ async fn a_citizen_on_discord_is_acknowledged_once_and_agents_work_from_the_foru
         2,
         "neither the replay nor the note is relayed"
     );
+    fake.replay(&note);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let notes = detail(&app, &thread).await["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "note")
+        .count();
+    assert_eq!(notes, 1, "a replayed note is recorded once");
 
     // The category select: a correction under the agent's name.
     let starter_id = id(&starter["id"]);

@@ -137,6 +137,13 @@ enum Command {
     },
     /// Validate the configuration and every response template.
     Check,
+    /// The coordinator's daily digest: `--now` queues it and sends it at once (`serve` sends
+    /// it by itself at `[digest] at`).
+    Digest {
+        /// Send it now.
+        #[arg(long)]
+        now: bool,
+    },
     /// Print "healthy: URL" and exit 0 when a running guichet answers its health check;
     /// otherwise its reason and a non-zero exit (for container health checks).
     Health {
@@ -381,6 +388,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Health { url } => health(url, settings).await,
+        Command::Digest { now } => {
+            if !now {
+                bail!(
+                    "guichet serve sends the digest at [digest] at; use --now to send it at once"
+                );
+            }
+            let staff = Staff::connect(settings()?).await?;
+            staff.digest_now().await
+        }
         Command::Overdue { json, at_risk } => {
             let staff = Staff::connect(settings()?).await?;
             let mut threads = staff.list(Filter::Overdue).await?;
@@ -1009,6 +1025,58 @@ async fn running_server(settings: &Settings) -> anyhow::Result<String> {
 }
 
 impl Staff {
+    /// Queues a digest; delivers it here when no server runs (what needs a platform's
+    /// connection, the Discord alerts channel, waits in the outbox for `serve`).
+    async fn digest_now(&self) -> anyhow::Result<ExitCode> {
+        let outcome = match &self.source {
+            Source::Local(p) => p.send_digest(Utc::now(), "coordinator", true).await?,
+            Source::Remote { .. } => {
+                let body = self.call(reqwest::Method::POST, "/api/digest").await?;
+                for job in body["jobs"].as_array().into_iter().flatten() {
+                    println!(
+                        "{}: queued; the running guichet sends it now",
+                        job.as_str().unwrap_or("")
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+        };
+        let Source::Local(p) = &self.source else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        let jobs = match outcome {
+            crate::pipeline::DigestOutcome::Queued { jobs, .. } => jobs,
+            _ => bail!(
+                "the digest has nowhere to go: set digest.email_to or a Discord alerts channel"
+            ),
+        };
+        let forwarders = crate::forwarders::Forwarders::new(&self.settings)?;
+        let mut failed = false;
+        for id in jobs {
+            let Some(job) = p.job(&id)? else { continue };
+            let attempt = forwarders.attempt(&job).await;
+            match p
+                .record_attempt(&id, &job.phase, attempt, Utc::now(), rand::random())
+                .await?
+            {
+                Some(crate::domain::outbox::JobEvent::Delivered { .. }) => println!("{id}: sent"),
+                Some(crate::domain::outbox::JobEvent::Failed { error, .. }) => {
+                    println!("{id}: not sent yet ({error}); guichet serve will retry it");
+                }
+                Some(crate::domain::outbox::JobEvent::Dead { error }) => {
+                    failed = true;
+                    println!("{id}: failed ({error})");
+                }
+                _ => {}
+            }
+        }
+        Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+
     async fn outbox(&self, filter: OutboxFilter) -> anyhow::Result<Vec<OutboxEntry>> {
         match &self.source {
             Source::Local(p) => Ok(p.outbox_entries(filter)?),

@@ -140,6 +140,14 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     #[serde(default)]
     pub forwarders: ForwarderSettings,
+    #[serde(default)]
+    pub alerts: AlertSettings,
+    #[serde(default)]
+    pub smtp: SmtpSettings,
+    #[serde(default)]
+    pub digest: DigestSettings,
+    #[serde(default)]
+    pub desk: DeskSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -876,6 +884,18 @@ impl Settings {
         if local.is_file() {
             figment = figment.merge(Toml::file_exact(local));
         }
+        // The mail relay's password only ever comes from the environment.
+        let password_in_file = figment
+            .find_value("smtp.password")
+            .ok()
+            .and_then(|v| v.into_string())
+            .is_some_and(|t| !t.trim().is_empty());
+        if password_in_file {
+            return Err(invalid(
+                source,
+                "smtp.password is written in a file: remove it and set GUICHET__SMTP__PASSWORD instead".into(),
+            ));
+        }
         let settings: Settings = figment
             .merge(env)
             .extract()
@@ -938,6 +958,7 @@ impl Settings {
             ));
         }
         self.validate_forwarders()?;
+        self.validate_alerts()?;
         self.channels.discord.validate()?;
         self.channels.messenger.validate()?;
         self.sla_policy().map(|_| ())
@@ -1018,6 +1039,203 @@ fn figment_message(error: &figment::Error) -> String {
     }
 }
 
+/// `[alerts]`: where each at-risk and overdue alert is pushed, once, besides the Discord
+/// alerts channel. Nothing by default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    /// Staff addresses that receive each alert by e-mail (through `[smtp]`).
+    pub email_to: Vec<String>,
+    /// Where each alert is POSTed as signed JSON; empty: no webhook.
+    pub webhook_url: String,
+    /// The HMAC-SHA256 key of the webhook's `X-Guichet-Signature`, from
+    /// `GUICHET__ALERTS__WEBHOOK_SECRET`.
+    pub webhook_secret: Secret,
+}
+
+/// `[smtp]`: the mail relay for alerts and the digest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// The sender, e.g. `Guichet <guichet@ville.example>`.
+    pub from: String,
+    /// Empty: no authentication.
+    pub username: String,
+    /// From `GUICHET__SMTP__PASSWORD` only.
+    pub password: Secret,
+    /// Upgrade the connection with STARTTLS (required); false only for a relay on loopback.
+    pub starttls: bool,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: String::new(),
+            port: 587,
+            from: String::new(),
+            username: String::new(),
+            password: Secret::default(),
+            starttls: true,
+        }
+    }
+}
+
+impl SmtpSettings {
+    /// The host is this machine: `localhost` or a loopback address.
+    pub fn host_is_loopback(&self) -> bool {
+        let host = self
+            .host
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// `[digest]`: the coordinator's daily digest. Off while `at` is empty.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestSettings {
+    /// City-local `HH:MM`.
+    pub at: String,
+    /// `business` (the calendar's business days, holidays excluded) or `every`.
+    pub days: crate::domain::digest::DigestDays,
+    /// Addresses that receive the digest by e-mail (through `[smtp]`).
+    pub email_to: Vec<String>,
+}
+
+impl DigestSettings {
+    /// The time of day, when the digest is on.
+    pub fn time(&self) -> Option<NaiveTime> {
+        NaiveTime::parse_from_str(self.at.trim(), "%H:%M").ok()
+    }
+}
+
+/// `[desk]`: the web desk as staff reach it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeskSettings {
+    /// The public base URL of this guichet (e.g. `https://guichet.ville.example`): alerts
+    /// and digests link to `{public_url}/desk/threads/{id}`. Empty: no links.
+    pub public_url: String,
+}
+
+impl DeskSettings {
+    /// The desk's address, when the public URL is set.
+    pub fn home(&self) -> Option<String> {
+        let base = self.public_url.trim().trim_end_matches('/');
+        (!base.is_empty()).then(|| format!("{base}/desk"))
+    }
+
+    /// The link to a thread on the desk, when the public URL is set.
+    pub fn thread_link(&self, thread: &str) -> Option<String> {
+        self.home().map(|home| format!("{home}/threads/{thread}"))
+    }
+}
+
+impl Settings {
+    /// Where alerts go: the Discord alerts channel, e-mail, the alerts' webhook.
+    pub fn alert_destinations(&self) -> Vec<Destination> {
+        let mut out = Vec::new();
+        let discord = &self.channels.discord;
+        if discord.enabled() && discord.alerts_channel_id != 0 {
+            out.push(Destination::Alerts);
+        }
+        if !self.alerts.email_to.is_empty() {
+            out.push(Destination::Email);
+        }
+        if !self.alerts.webhook_url.trim().is_empty() {
+            out.push(Destination::AlertWebhook);
+        }
+        out
+    }
+
+    /// Where the digest goes: the Discord alerts channel and e-mail (whether or not it is
+    /// scheduled: `guichet digest --now` sends it too).
+    pub fn digest_destinations(&self) -> Vec<Destination> {
+        let mut out = Vec::new();
+        let discord = &self.channels.discord;
+        if discord.enabled() && discord.alerts_channel_id != 0 {
+            out.push(Destination::Alerts);
+        }
+        if !self.digest.email_to.is_empty() {
+            out.push(Destination::Email);
+        }
+        out
+    }
+
+    fn validate_alerts(&self) -> Result<(), String> {
+        let addresses = self.alerts.email_to.iter().map(|a| ("alerts", a));
+        for (section, address) in
+            addresses.chain(self.digest.email_to.iter().map(|a| ("digest", a)))
+        {
+            if address.trim().parse::<lettre::message::Mailbox>().is_err() {
+                return Err(format!(
+                    "{section}.email_to has \"{}\", which is not an e-mail address",
+                    address.chars().take(80).collect::<String>()
+                ));
+            }
+        }
+        let smtp = &self.smtp;
+        let mails = !self.alerts.email_to.is_empty() || !self.digest.email_to.is_empty();
+        if mails && (smtp.host.trim().is_empty() || smtp.from.trim().is_empty()) {
+            return Err("alerts.email_to or digest.email_to is set but smtp.host or smtp.from is not: set the mail relay and the sender".into());
+        }
+        if !smtp.host.trim().is_empty() {
+            if smtp
+                .from
+                .trim()
+                .parse::<lettre::message::Mailbox>()
+                .is_err()
+            {
+                return Err(format!(
+                    "smtp.from \"{}\" is not an e-mail address",
+                    smtp.from.chars().take(80).collect::<String>()
+                ));
+            }
+            if !smtp.starttls && !smtp.host_is_loopback() {
+                return Err(format!(
+                    "smtp.starttls is false but smtp.host \"{}\" is not a loopback address: mail would cross the network in clear; set starttls = true",
+                    smtp.host.trim()
+                ));
+            }
+            if !smtp.username.trim().is_empty() && smtp.password.is_empty() {
+                return Err(
+                    "smtp.username is set but the password is not: set GUICHET__SMTP__PASSWORD"
+                        .into(),
+                );
+            }
+        }
+        let url = self.alerts.webhook_url.trim();
+        if !url.is_empty() {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "alerts.webhook_url \"{url}\" is not an http(s) URL"
+                ));
+            }
+            if self.alerts.webhook_secret.is_empty() {
+                return Err("alerts.webhook_url is set but its secret is not: alerts are signed; set GUICHET__ALERTS__WEBHOOK_SECRET".into());
+            }
+        }
+        if !self.digest.at.trim().is_empty() && self.digest.time().is_none() {
+            return Err(format!(
+                "digest.at \"{}\" is not a time of day such as 08:00",
+                self.digest.at.chars().take(20).collect::<String>()
+            ));
+        }
+        let desk = self.desk.public_url.trim();
+        if !(desk.is_empty() || desk.starts_with("http://") || desk.starts_with("https://")) {
+            return Err(format!("desk.public_url \"{desk}\" is not an http(s) URL"));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1072,6 +1290,57 @@ mod tests {
         assert!(err.contains("city2"), "{err}");
     }
 
+    fn with_smtp(host: &str, starttls: bool) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("city.toml");
+        let text = std::fs::read_to_string(shipped_path()).unwrap()
+            + &format!(
+                "\n[alerts]\nemail_to = [\"coordination@ville.example\"]\n[smtp]\nhost = \"{host}\"\nport = 25\nfrom = \"guichet@ville.example\"\nstarttls = {starttls}\n"
+            );
+        std::fs::write(&path, text).unwrap();
+        Settings::load_with_env(&ConfigSource::File(path), no_env())
+    }
+
+    #[test]
+    fn smtp_without_starttls_is_refused_unless_the_relay_is_on_loopback() {
+        let err = with_smtp("mail.ville.example", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("smtp.starttls is false") && err.contains("mail.ville.example"),
+            "{err}"
+        );
+        assert!(with_smtp("10.0.0.5", false).is_err());
+        for host in ["127.0.0.1", "localhost", "::1"] {
+            let s = with_smtp(host, false).unwrap_or_else(|e| panic!("{host}: {e}"));
+            assert_eq!(s.alert_destinations(), vec![Destination::Email]);
+        }
+        assert!(with_smtp("mail.ville.example", true).is_ok());
+    }
+
+    #[test]
+    fn the_smtp_password_is_refused_in_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("city.toml");
+        let text = std::fs::read_to_string(shipped_path()).unwrap()
+            + "\n[smtp]\nhost = \"localhost\"\nfrom = \"g@ville.example\"\npassword = \"hunter2\"\n";
+        std::fs::write(&path, text).unwrap();
+        let err = Settings::load_with_env(&ConfigSource::File(path), no_env())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("GUICHET__SMTP__PASSWORD"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn alerts_and_the_digest_are_off_by_default() {
+        let s = Settings::load_with_env(&shipped(), no_env()).expect("valid");
+        assert!(s.alert_destinations().is_empty());
+        assert!(s.digest_destinations().is_empty());
+        assert!(s.smtp.starttls);
+        assert_eq!(s.desk.thread_link("G-000001"), None);
+    }
+
     #[test]
     fn a_missing_file_is_named() {
         let err = Settings::load(Path::new("/nonexistent/guichet.toml")).unwrap_err();
@@ -1096,6 +1365,8 @@ mod tests {
         std::env::set_var("GUICHET_TEST_PROD__FORWARDERS__OPEN311__API_KEY", "k3y");
         std::env::set_var("GUICHET_TEST_PROD__CHANNELS__WEB__SENDER_SECRET", "s1te");
         std::env::set_var("GUICHET_TEST_PROD__CHANNELS__DISCORD__TOKEN", "b0t");
+        std::env::set_var("GUICHET_TEST_PROD__SMTP__PASSWORD", "m4il");
+        std::env::set_var("GUICHET_TEST_PROD__ALERTS__WEBHOOK_SECRET", "al3rt");
         let env = Env::prefixed("GUICHET_TEST_PROD__").split("__");
         let s = Settings::load_with_env(&path, env).expect("valid");
         assert_eq!(
@@ -1111,6 +1382,22 @@ mod tests {
         assert!(discord.enabled());
         assert_eq!(discord.staff_forum_id, 1_180_000_000_000_000_002);
         assert_eq!(discord.coordinator_role_id, 1_180_000_000_000_000_005);
+        assert_eq!(
+            s.alert_destinations(),
+            vec![
+                Destination::Alerts,
+                Destination::Email,
+                Destination::AlertWebhook
+            ]
+        );
+        assert_eq!(
+            s.digest_destinations(),
+            vec![Destination::Alerts, Destination::Email]
+        );
+        assert_eq!(
+            s.desk.thread_link("G-000042").as_deref(),
+            Some("https://guichet.saint-exemple.qc.ca/desk/threads/G-000042")
+        );
     }
 
     #[test]

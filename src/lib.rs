@@ -15,6 +15,8 @@
 //! - [`pipeline`] — loads, decides, commits, notifies: for a message and for staff actions.
 //! - [`staff`] — the views of threads that agents and the coordinator read.
 //! - [`watcher`] — the background task that records at-risk and overdue transitions.
+//! - [`digest`] — the background task that queues the coordinator's daily digest.
+//! - [`notices`] — what alerts and the digest say to staff by e-mail and webhook.
 //! - [`outbox`] — the background task that delivers every job (tickets, replies, posts,
 //!   alerts), with retries.
 //! - [`forwarders`] — the senders of jobs: webhook, Open311, the web channel's callback, and
@@ -32,9 +34,11 @@ pub mod address_file;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod forwarders;
 pub mod metrics;
+pub mod notices;
 pub mod outbox;
 pub mod pipeline;
 pub mod responses;

@@ -38,6 +38,10 @@ use crate::responses::{Context, Responses};
 use crate::store::{Store, StoreError, ThreadWrite};
 use crate::watcher::Alarm;
 
+mod digests;
+
+pub use digests::DigestOutcome;
+
 const LOCK_STRIPES: usize = 256;
 
 /// Why the pipeline could not do what was asked.
@@ -127,8 +131,10 @@ pub struct Pipeline {
     destinations: Vec<Destination>,
     /// The agents' forum on Discord is configured: forwarded threads get a post there.
     forum: bool,
-    /// The alerts channel on Discord is configured: at-risk and overdue alerts go there.
-    alerts_channel: bool,
+    /// Where at-risk and overdue alerts go: Discord's alerts channel, e-mail, a webhook.
+    alert_destinations: Vec<Destination>,
+    /// Serialises the digests' writes (a digest and its jobs belong to no thread's lock).
+    digest_lock: Mutex<()>,
     retry: RetryPolicy,
     /// Wakes the outbox worker: a job was queued or brought forward.
     outbox: Arc<Notify>,
@@ -175,8 +181,8 @@ impl Pipeline {
             destinations: settings.forwarders.destinations(),
             forum: settings.channels.discord.enabled()
                 && settings.channels.discord.staff_forum_id != 0,
-            alerts_channel: settings.channels.discord.enabled()
-                && settings.channels.discord.alerts_channel_id != 0,
+            alert_destinations: settings.alert_destinations(),
+            digest_lock: Mutex::new(()),
             retry: settings.retry_policy(),
             settings,
             policy,
@@ -758,14 +764,15 @@ impl Pipeline {
         Ok(self.store.next_alert()?)
     }
 
-    /// One thread's alert, with its post to the alerts channel when configured.
+    /// One thread's alert, with one job for each alert destination configured, written with
+    /// the transition: the alert is pushed once, even across restarts.
     async fn record_alert(&self, id: ThreadId, now: DateTime<Utc>) -> Result<(), PipelineError> {
         self.act(id, |t| {
             let mut step = Step::default();
             if let Some(event) = t.alert(now) {
                 step.audit.push(event);
-                if self.alerts_channel {
-                    let job = alert_job(t, now);
+                for &destination in &self.alert_destinations {
+                    let job = alert_job(t, now, destination);
                     step.audit
                         .push(guichet_event(now, AuditKind::Queued, job.id.to_string()));
                     step.jobs.push(job);
@@ -877,9 +884,11 @@ impl Pipeline {
         now: DateTime<Utc>,
         jitter: f64,
     ) -> Result<Option<JobEvent>, PipelineError> {
-        let thread_id = id
-            .thread_id()
-            .ok_or_else(|| PipelineError::UnknownJob(id.clone()))?;
+        let Some(thread_id) = id.thread_id() else {
+            return self
+                .record_digest_attempt(id, phase, attempt, now, jitter)
+                .await;
+        };
         let (_, event) = self
             .act(thread_id, |thread| {
                 let Some(mut job) = self.store.job(id)? else {
@@ -993,7 +1002,7 @@ impl Pipeline {
                 Metrics::inc(&self.metrics.outbox_dead);
                 // A word that never reached the citizen: the coordinator must see the thread
                 // and have the citizen called back.
-                if job.reply_payload().is_some() && !thread.needs_triage {
+                if job.reply_payload().is_some() && !job.is_alert() && !thread.needs_triage {
                     thread.needs_triage = true;
                     audit.push(guichet_event(
                         now,
@@ -1036,9 +1045,9 @@ impl Pipeline {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Job, PipelineError> {
-        let thread_id = id
-            .thread_id()
-            .ok_or_else(|| PipelineError::UnknownJob(id.clone()))?;
+        let Some(thread_id) = id.thread_id() else {
+            return self.retry_digest_job(id, now).await;
+        };
         if self.store.job(id)?.is_none() {
             return Err(PipelineError::UnknownJob(id.clone()));
         }
@@ -1145,11 +1154,11 @@ fn classifier(store: &Store, settings: &Settings) -> Result<&'static Classifier,
     Ok(Box::leak(Box::new(trained)))
 }
 
-/// The alert posted to the coordinator's channel for the level `thread` just reached,
-/// numbered after the thread's audit events (each alert has its own job).
-fn alert_job(thread: &Thread, now: DateTime<Utc>) -> Job {
+/// The alert for the level `thread` just reached, bound for `destination`, numbered after
+/// the thread's audit events (each alert has its own job per destination).
+fn alert_job(thread: &Thread, now: DateTime<Utc>, destination: Destination) -> Job {
     Job::reply(
-        Destination::Alerts,
+        destination,
         Reply {
             thread_id: thread.id,
             seq: thread.audit_count,

@@ -31,7 +31,7 @@ use crate::pipeline::Pipeline;
 use crate::responses::{Origin, Responses};
 use crate::status::Connections;
 use crate::store::Store;
-use crate::{outbox, watcher};
+use crate::{digest, outbox, watcher};
 
 /// How long requests in flight may take to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -73,7 +73,7 @@ pub fn settings(config: &ConfigSource, data_dir: Option<&Path>) -> anyhow::Resul
     Ok(settings)
 }
 
-/// Serves HTTP on `listener` and runs the SLA watcher and the outbox worker until
+/// Serves HTTP on `listener` and runs the SLA watcher, the digest task and the outbox worker until
 /// `shutdown` completes or the store fails a write, then drains and flushes the store.
 ///
 /// # Errors
@@ -87,6 +87,11 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let forwarders = Arc::new(Forwarders::new(pipeline.settings())?);
     let watcher = tokio::spawn(watcher::run(Arc::clone(&pipeline), stop_rx.clone()));
+    let digests = tokio::spawn(digest::run(
+        Arc::clone(&pipeline),
+        Arc::new(digest::SystemClock),
+        stop_rx.clone(),
+    ));
     let outbox = tokio::spawn(outbox::run(
         Arc::clone(&pipeline),
         Arc::clone(&forwarders),
@@ -131,7 +136,10 @@ pub async fn run(
     let stopped_by = serve(listener, app, pipeline.settings(), shutdown, store_failed).await;
 
     let _ = stop_tx.send(true);
-    for task in [watcher, outbox, sweeper].into_iter().chain(discord) {
+    for task in [watcher, digests, outbox, sweeper]
+        .into_iter()
+        .chain(discord)
+    {
         if tokio::time::timeout(TASKS_STOP, task).await.is_err() {
             tracing::warn!("a background task did not stop in time");
         }

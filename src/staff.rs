@@ -366,7 +366,9 @@ impl FromStr for OutboxFilter {
 pub struct OutboxEntry {
     /// Also the idempotency key sent to the destination.
     pub id: JobId,
-    pub thread_id: ThreadId,
+    /// Absent for a job that belongs to no thread (a digest's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<ThreadId>,
     pub destination: Destination,
     pub state: JobState,
     /// deliver, token or track.

@@ -24,6 +24,7 @@
 //! | `v`    | alert level ++ thread id           | (running clocks at risk/late) |
 //! | `n`    | member name                        | a staff member                |
 //! | `h`    | token hash                         | the member's name             |
+//! | `g`    | city-local day (`YYYYMMDD`)        | the digests queued that day   |
 //!
 //! The entries of the `z`, `k` and `v` indexes are also counted in memory as batches apply
 //! (counted once from the indexes at open), so that `/metrics` reads its gauges without a
@@ -49,6 +50,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::domain::digest::DigestRecord;
 use crate::domain::message::{Channel, PlatformMessageId, Sender, StoredMessage};
 use crate::domain::outbox::{Destination, Job, JobId, JobState};
 use crate::domain::sender::SenderRecord;
@@ -101,6 +103,7 @@ const CORRECTION: u8 = b'c';
 const LEVEL: u8 = b'v';
 const MEMBER: u8 = b'n';
 const TOKEN: u8 = b'h';
+const DIGEST: u8 = b'g';
 /// The indexes whose entries are counted, by their first two bytes.
 const COUNTED: [u8; 3] = [STATE, JOB_STATE, LEVEL];
 
@@ -621,9 +624,15 @@ impl Store {
                 encode(record)?,
             ));
         }
-        for job in &w.jobs {
-            // Jobs change only under their thread's sender lock (as the thread does), so
-            // the record read here is the one this batch replaces.
+        // Jobs change only under their thread's sender lock (as the thread does), so the
+        // records read here are the ones this batch replaces.
+        self.job_ops(&w.jobs, &mut ops)?;
+        Ok(ops)
+    }
+
+    /// The changes that write `jobs` (a job in state `Done` is deleted) with their indexes.
+    fn job_ops(&self, jobs: &[Job], ops: &mut Vec<Op>) -> Result<()> {
+        for job in jobs {
             if let Some(previous) = self.job(&job.id)? {
                 ops.extend(job_index_keys(&previous).into_iter().map(Op::Remove));
             }
@@ -638,7 +647,34 @@ impl Store {
                 );
             }
         }
-        Ok(ops)
+        Ok(())
+    }
+
+    /// The digests queued on a city-local day, if any.
+    pub fn digest_record(&self, day: chrono::NaiveDate) -> Result<Option<DigestRecord>> {
+        self.get(&key_digest(day))
+    }
+
+    /// Records the day's digest and queues its jobs in one durable batch, so that a crash
+    /// keeps both or neither. Callers serialise digests (the pipeline's digest lock).
+    ///
+    /// # Errors
+    /// As [`Store::commit`].
+    pub async fn commit_digest(&self, record: &DigestRecord, jobs: &[Job]) -> Result<()> {
+        let mut ops = vec![Op::Insert(key_digest(record.day), encode(record)?)];
+        self.job_ops(jobs, &mut ops)?;
+        self.commit_ops(ops).await
+    }
+
+    /// Writes jobs that belong to no thread (a digest's), durably. Callers serialise the
+    /// read-modify-write of one job (the pipeline's digest lock).
+    ///
+    /// # Errors
+    /// As [`Store::commit`].
+    pub async fn commit_jobs(&self, jobs: &[Job]) -> Result<()> {
+        let mut ops = Vec::new();
+        self.job_ops(jobs, &mut ops)?;
+        self.commit_ops(ops).await
     }
 
     pub fn job(&self, id: &JobId) -> Result<Option<Job>> {
@@ -929,6 +965,15 @@ impl Store {
         Ok(out)
     }
 
+    /// Every thread, oldest first, read as the iteration goes (a daily pass over a large
+    /// store without holding it all in memory).
+    pub fn each_thread(&self) -> impl Iterator<Item = Result<Thread>> + '_ {
+        self.tree
+            .scan_prefix([THREAD])
+            .values()
+            .map(|v| decode(&v?))
+    }
+
     /// Threads in one state, counted as writes apply: no scan.
     pub fn count_in(&self, state: ThreadState) -> usize {
         self.counted([STATE, state.code()])
@@ -1041,6 +1086,10 @@ fn once(
 
 fn key_job(prefix: &[u8], id: &JobId) -> Vec<u8> {
     [prefix, id.as_str().as_bytes()].concat()
+}
+
+fn key_digest(day: chrono::NaiveDate) -> Vec<u8> {
+    [&[DIGEST][..], day.format("%Y%m%d").to_string().as_bytes()].concat()
 }
 
 fn job_id_from(bytes: &[u8]) -> Result<JobId> {

@@ -185,6 +185,7 @@ pub fn router(state: AppState, platforms: Router) -> Router {
         .route("/api/corrections", get(list_corrections))
         .route("/api/outbox/{id}/retry", post(retry_job))
         .route("/api/report", get(report))
+        .route("/api/digest", post(send_digest))
         .route("/api/staff", get(list_staff).post(add_staff))
         .route("/api/staff/{name}/revoke", post(revoke_staff))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
@@ -652,6 +653,26 @@ async fn retry_job(
     let id = JobId::parse(&id).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let job = state.pipeline.retry_job(&id, &by.name, Utc::now()).await?;
     Ok(Json(json!({ "job": OutboxEntry::of(&job) })).into_response())
+}
+
+/// The daily digest, queued at once (coordinators): `{"outcome":"queued","digest":{…},
+/// "jobs":[…]}`; 409 when it has nowhere to go.
+async fn send_digest(
+    State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
+) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
+    match state
+        .pipeline
+        .send_digest(Utc::now(), &by.name, true)
+        .await?
+    {
+        crate::pipeline::DigestOutcome::NoDestination => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the digest has nowhere to go: set digest.email_to or a Discord alerts channel".into(),
+        )),
+        outcome => Ok(Json(outcome).into_response()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod category;
+pub mod digest;
 pub mod intake;
 pub mod message;
 pub mod outbox;

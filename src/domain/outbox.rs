@@ -16,9 +16,10 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::digest::Digest;
 use super::message::MessageKind;
 use super::thread::{Alerted, ThreadId};
 use super::{Category, Language};
@@ -41,10 +42,15 @@ pub enum Destination {
     Forum,
     /// The coordinator's alerts channel on Discord.
     Alerts,
+    /// Staff's e-mail: at-risk and overdue alerts (`[alerts] email_to`) and the daily digest
+    /// (`[digest] email_to`).
+    Email,
+    /// The alerts' webhook (`[alerts] webhook_url`), signed like the forwarder's.
+    AlertWebhook,
 }
 
 impl Destination {
-    pub const ALL: [Destination; 7] = [
+    pub const ALL: [Destination; 9] = [
         Destination::Webhook,
         Destination::Open311,
         Destination::Web,
@@ -52,6 +58,8 @@ impl Destination {
         Destination::Messenger,
         Destination::Forum,
         Destination::Alerts,
+        Destination::Email,
+        Destination::AlertWebhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +71,8 @@ impl Destination {
             Destination::Messenger => "messenger",
             Destination::Forum => "forum",
             Destination::Alerts => "alerts",
+            Destination::Email => "email",
+            Destination::AlertWebhook => "alert_webhook",
         }
     }
 
@@ -89,8 +99,10 @@ impl fmt::Display for Destination {
 }
 
 /// A job's identity, which is also its idempotency key: `G-000042-3-webhook` for the
-/// thread, the sequence number of the message on it, and the destination. Stable across
-/// retries and restarts, so a receiver can recognise a delivery it already took.
+/// thread, the sequence number of the message on it (of the audit event, for an alert), and
+/// the destination. Stable across retries and restarts, so a receiver can recognise a
+/// delivery it already took. A daily digest belongs to no thread: `D20261117-0-email` is the
+/// first digest of that city-local day for that destination.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct JobId(String);
@@ -98,6 +110,11 @@ pub struct JobId(String);
 impl JobId {
     pub fn new(thread: ThreadId, seq: u32, destination: Destination) -> JobId {
         JobId(format!("{thread}-{seq}-{destination}"))
+    }
+
+    /// The `seq`-th digest of the city-local `day` bound for `destination`.
+    pub fn digest(day: NaiveDate, seq: u32, destination: Destination) -> JobId {
+        JobId(format!("D{}-{seq}-{destination}", day.format("%Y%m%d")))
     }
 
     /// Accepts what [`JobId::new`] produces (the thread part in any form `ThreadId::parse`
@@ -118,9 +135,12 @@ impl JobId {
             .into_iter()
             .find(|d| d.as_str() == destination)
             .ok_or_else(bad)?;
-        let (thread, seq) = rest.rsplit_once('-').ok_or_else(bad)?;
+        let (owner, seq) = rest.rsplit_once('-').ok_or_else(bad)?;
         let seq: u32 = seq.parse().map_err(|_| bad())?;
-        let thread = ThreadId::parse(thread).map_err(|_| bad())?;
+        if let Some(day) = digest_day(owner) {
+            return Ok(JobId::digest(day, seq, destination));
+        }
+        let thread = ThreadId::parse(owner).map_err(|_| bad())?;
         Ok(JobId::new(thread, seq, destination))
     }
 
@@ -128,12 +148,29 @@ impl JobId {
         &self.0
     }
 
-    /// The thread the job belongs to.
+    /// The thread the job belongs to (none for a digest).
     pub fn thread_id(&self) -> Option<ThreadId> {
         let (rest, _) = self.0.rsplit_once('-')?;
         let (thread, _) = rest.rsplit_once('-')?;
         ThreadId::parse(thread).ok()
     }
+
+    /// The day of a digest's job.
+    pub fn digest_day(&self) -> Option<NaiveDate> {
+        let (owner, _) = self.0.split_once('-')?;
+        digest_day(owner)
+    }
+}
+
+/// `D20261117` → the day.
+fn digest_day(owner: &str) -> Option<NaiveDate> {
+    let digits = owner
+        .strip_prefix('D')
+        .or_else(|| owner.strip_prefix('d'))?;
+    if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    NaiveDate::parse_from_str(digits, "%Y%m%d").ok()
 }
 
 impl fmt::Display for JobId {
@@ -221,20 +258,25 @@ pub struct PostInfo {
 pub enum Payload {
     Ticket(Ticket),
     Reply(Reply),
+    /// The daily digest (tried last: its fields are unlike the others').
+    Digest(Digest),
 }
 
 impl Payload {
-    pub fn thread_id(&self) -> ThreadId {
+    /// The thread the job belongs to (none for a digest).
+    pub fn thread_id(&self) -> Option<ThreadId> {
         match self {
-            Payload::Ticket(t) => t.thread_id,
-            Payload::Reply(r) => r.thread_id,
+            Payload::Ticket(t) => Some(t.thread_id),
+            Payload::Reply(r) => Some(r.thread_id),
+            Payload::Digest(_) => None,
         }
     }
 
-    fn seq(&self) -> u32 {
+    fn job_id(&self, destination: Destination) -> JobId {
         match self {
-            Payload::Ticket(t) => t.seq,
-            Payload::Reply(r) => r.seq,
+            Payload::Ticket(t) => JobId::new(t.thread_id, t.seq, destination),
+            Payload::Reply(r) => JobId::new(r.thread_id, r.seq, destination),
+            Payload::Digest(d) => JobId::digest(d.day, d.seq, destination),
         }
     }
 }
@@ -486,9 +528,14 @@ impl Job {
         Job::sending(destination, Payload::Reply(reply), now)
     }
 
+    /// A new job for a digest, due at once.
+    pub fn digest(destination: Destination, digest: Digest, now: DateTime<Utc>) -> Job {
+        Job::sending(destination, Payload::Digest(digest), now)
+    }
+
     fn sending(destination: Destination, payload: Payload, now: DateTime<Utc>) -> Job {
         Job {
-            id: JobId::new(payload.thread_id(), payload.seq(), destination),
+            id: payload.job_id(destination),
             destination,
             payload,
             state: JobState::Pending,
@@ -504,7 +551,8 @@ impl Job {
         }
     }
 
-    pub fn thread_id(&self) -> ThreadId {
+    /// The thread the job belongs to (none for a digest).
+    pub fn thread_id(&self) -> Option<ThreadId> {
         self.payload.thread_id()
     }
 
@@ -512,16 +560,29 @@ impl Job {
     pub fn ticket(&self) -> Option<&Ticket> {
         match &self.payload {
             Payload::Ticket(t) => Some(t),
-            Payload::Reply(_) => None,
+            _ => None,
         }
     }
 
-    /// The reply, for a job bound for a citizen (or the agents' forum).
+    /// The reply, for a job bound for a citizen (or the agents' forum, or an alert).
     pub fn reply_payload(&self) -> Option<&Reply> {
         match &self.payload {
             Payload::Reply(r) => Some(r),
-            Payload::Ticket(_) => None,
+            _ => None,
         }
+    }
+
+    /// The digest, for a digest's job.
+    pub fn digest_payload(&self) -> Option<&Digest> {
+        match &self.payload {
+            Payload::Digest(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// An alert for staff (at risk, overdue), not a word for a citizen or the agents.
+    pub fn is_alert(&self) -> bool {
+        self.reply_payload().is_some_and(|r| r.alert.is_some())
     }
 
     /// Applies the result of an attempt made at `now`. `jitter` in [0, 1] spreads retries.
@@ -709,6 +770,23 @@ mod tests {
         assert!(JobId::parse("G-000042-x-webhook").is_err());
         assert!(JobId::parse("G-000042-3-fax").is_err());
         assert!(JobId::parse("webhook").is_err());
+    }
+
+    #[test]
+    fn a_digest_job_is_named_by_its_day_and_belongs_to_no_thread() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 17).unwrap();
+        let id = JobId::digest(day, 0, Destination::Email);
+        assert_eq!(id.as_str(), "D20261117-0-email");
+        assert_eq!(JobId::parse("d20261117-0-email").unwrap(), id);
+        assert_eq!(id.thread_id(), None);
+        assert_eq!(id.digest_day(), Some(day));
+        assert_eq!(
+            JobId::parse("G-000042-7-alert_webhook")
+                .unwrap()
+                .thread_id(),
+            Some(ThreadId::new(42))
+        );
+        assert!(JobId::parse("D20261317-0-email").is_err());
     }
 
     #[test]

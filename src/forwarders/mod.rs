@@ -1,13 +1,16 @@
 //! Forwarders: the senders of outbox jobs — the HTTP clients that hand tickets to
 //! customer-service systems (a signed webhook, Open311 GeoReport v2), the web channel's
-//! callback, and the platforms' couriers that their adapters register (Discord, Messenger).
+//! callback, staff's alerts and digests (e-mail over SMTP, a signed alerts webhook), and the
+//! platforms' couriers that their adapters register (Discord, Messenger).
 //!
 //! A forwarder makes one attempt for one job and reports what happened as an
 //! [`Attempt`]; it never retries, never reads the store and never decides a job's fate (the
 //! pure [`Job::apply`](crate::domain::outbox::Job::apply) does). Each destination has its own
 //! rate limit; every request has the configured timeout.
 
+pub mod alert_webhook;
 pub mod callback;
+pub mod email;
 pub mod open311;
 pub mod webhook;
 
@@ -42,6 +45,8 @@ pub struct Forwarders {
     webhook: Option<(webhook::Webhook, DefaultDirectRateLimiter)>,
     open311: Option<(open311::Open311, DefaultDirectRateLimiter)>,
     callback: Option<callback::Callback>,
+    email: Option<email::Email>,
+    alert_webhook: Option<alert_webhook::AlertWebhook>,
     /// Registered by the platforms' adapters once they start.
     couriers: RwLock<HashMap<Destination, Arc<dyn Courier>>>,
     /// The platforms configured: their jobs wait for the adapter to connect.
@@ -85,6 +90,8 @@ impl Forwarders {
             webhook,
             open311,
             callback,
+            email: email::Email::new(settings)?,
+            alert_webhook: alert_webhook::AlertWebhook::new(settings)?,
             couriers: RwLock::new(HashMap::new()),
             platforms: {
                 let mut p = Vec::new();
@@ -129,6 +136,14 @@ impl Forwarders {
             },
             Destination::Web => match &self.callback {
                 Some(c) => c.attempt(&self.client, job).await,
+                None => not_configured(job.destination),
+            },
+            Destination::Email => match &self.email {
+                Some(e) => e.attempt(job).await,
+                None => not_configured(job.destination),
+            },
+            Destination::AlertWebhook => match &self.alert_webhook {
+                Some(w) => w.attempt(&self.client, job).await,
                 None => not_configured(job.destination),
             },
             Destination::Discord

@@ -1,8 +1,10 @@
 //! The app as a whole: started on port 0 with a temporary store, driven over HTTP, and as the
 //! real binary for what only a process can show (a `kill -9`, the command line).
 
+mod alerts;
 mod binary;
 mod command_line;
+mod digest;
 mod discord;
 mod discord_courier;
 mod discord_fake;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use crate::config::DiscordSettings;
+use crate::config::{DeskSettings, DiscordSettings};
 use crate::domain::outbox::{Attempt, DeliveryError, Job, PostInfo, Reply};
 use crate::domain::thread::Alerted;
 use crate::domain::Category;
@@ -149,12 +149,33 @@ impl Courier for Forum {
     }
 }
 
-/// The coordinator's alerts channel: at-risk and overdue transitions, once each.
-pub struct Alerts(pub Arc<Shared>);
+/// The coordinator's alerts channel: at-risk and overdue transitions, once each, and the
+/// daily digest.
+pub struct Alerts {
+    pub shared: Arc<Shared>,
+    /// The city's time zone and the desk's address, for the digest.
+    pub tz: chrono_tz::Tz,
+    pub desk: DeskSettings,
+}
 
 impl Courier for Alerts {
     fn attempt<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Attempt> {
         Box::pin(async move {
+            let s = &self.shared.settings;
+            if let Some(digest) = job.digest_payload() {
+                let content = crate::notices::digest_post(digest, self.tz, &self.desk);
+                return self
+                    .shared
+                    .rest
+                    .send_message(
+                        s.alerts_channel_id,
+                        &content,
+                        &nonce(job.id.as_str()),
+                        &no_pings(),
+                        None,
+                    )
+                    .await;
+            }
             let reply = match reply_of(job) {
                 Ok(r) => r,
                 Err(a) => return a,
@@ -166,7 +187,6 @@ impl Courier for Alerts {
                 Alerted::Overdue => AlertLevel::Overdue,
                 _ => AlertLevel::AtRisk,
             };
-            let s = &self.0.settings;
             let link = reply
                 .post_id
                 .as_deref()
@@ -180,7 +200,7 @@ impl Courier for Alerts {
                 link.as_deref(),
                 s.coordinator_role_id,
             );
-            self.0
+            self.shared
                 .rest
                 .send_message(
                     s.alerts_channel_id,

@@ -73,7 +73,12 @@ pub async fn run(
         Arc::new(DirectMessages(Arc::clone(&shared))),
     );
     forwarders.register(Destination::Forum, Arc::new(Forum(Arc::clone(&shared))));
-    forwarders.register(Destination::Alerts, Arc::new(Alerts(Arc::clone(&shared))));
+    let alerts = Alerts {
+        shared: Arc::clone(&shared),
+        tz: pipeline.settings().city.timezone,
+        desk: pipeline.settings().desk.clone(),
+    };
+    forwarders.register(Destination::Alerts, Arc::new(alerts));
     pipeline.outbox().notify_one();
 
     let mut wait = Duration::from_secs(1);

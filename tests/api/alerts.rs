@@ -226,7 +226,8 @@ fn serve_alerting(data: &Path, config: &Path) -> Served {
     spawn_serve(cmd)
 }
 
-#[tokio::test]
+// Multi-threaded: the fakes keep answering while the test waits on the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_queued_while_the_relay_is_down_survive_a_kill_and_arrive_once_after_restarts() {
     let sink = SmtpSink::spawn().await;
     let hook = Hook::spawn(SECRET).await;

@@ -235,7 +235,8 @@ fn today() -> String {
         .to_string()
 }
 
-#[tokio::test]
+// Multi-threaded: the fakes keep answering while the test waits on the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_sends_a_missed_digest_at_start_once_and_digest_now_sends_one_at_once() {
     let sink = SmtpSink::spawn().await;
     let dir = tempfile::tempdir().unwrap();

@@ -2,9 +2,8 @@
 //! the configured days, once a day even across restarts — the store records each day's
 //! digest, and a day whose time passed while guichet was stopped gets its digest at start.
 //!
-//! The clock is injected: [`SystemClock`] in `serve`; tests move a clock of their own (or
-//! pause tokio's time under [`TokioClock`]) to see the digest go at the configured time and
-//! not twice. What is due when is the pure [`next_run`](crate::domain::digest::next_run).
+//! The clock is injected: [`SystemClock`] in `serve`; tests move a clock of their own to see
+//! the digest go at the configured time and not twice. What is due when is the pure [`next_run`](crate::domain::digest::next_run).
 
 use std::sync::Arc;
 
@@ -38,34 +37,6 @@ impl Clock for SystemClock {
             .to_std()
             .unwrap_or_default()
             .min(MAX_SLEEP);
-        Box::pin(tokio::time::sleep(wait))
-    }
-}
-
-/// A wall clock that moves with tokio's time: `origin` at creation, then as much later as
-/// tokio's clock advanced — under `tokio::time::pause`, as the test advances it.
-pub struct TokioClock {
-    origin: DateTime<Utc>,
-    start: tokio::time::Instant,
-}
-
-impl TokioClock {
-    pub fn new(origin: DateTime<Utc>) -> TokioClock {
-        TokioClock {
-            origin,
-            start: tokio::time::Instant::now(),
-        }
-    }
-}
-
-impl Clock for TokioClock {
-    fn now(&self) -> DateTime<Utc> {
-        let elapsed = chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default();
-        self.origin + elapsed
-    }
-
-    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'_, ()> {
-        let wait = (at - self.now()).to_std().unwrap_or_default();
         Box::pin(tokio::time::sleep(wait))
     }
 }

@@ -299,3 +299,49 @@ async fn serve_sends_a_missed_digest_at_start_once_and_digest_now_sends_one_at_o
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--now"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_coordinator_posts_the_digest_to_the_discord_alerts_channel_and_an_agent_cannot() {
+    let fake = crate::fakes::discord::FakeDiscord::start().await;
+    let app = crate::helpers::spawn_app_with(|s| crate::discord::configure(s, &fake)).await;
+    assert!(fake.wait_until_identified(Duration::from_secs(15)).await);
+    let f = fake.fixture().clone();
+
+    let (status, body) = app
+        .staff_post(
+            "/api/staff",
+            serde_json::json!({"name": "luc", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let agent = body["token"].as_str().unwrap().to_owned();
+    let (status, body) =
+        crate::helpers::send(app.client.post(app.url("/api/digest")).bearer_auth(&agent)).await;
+    assert_eq!(status, 403, "{body}");
+
+    let (status, body) = app.staff_post("/api/digest", serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "queued");
+    let job = format!("D{}-0-alerts", today());
+    assert_eq!(body["jobs"], serde_json::json!([job]));
+    let posted = eventually(Duration::from_secs(15), || async {
+        !fake.messages_in(f.alerts_channel_id).is_empty()
+    })
+    .await;
+    assert!(posted, "the digest is posted to the alerts channel");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let messages = fake.messages_in(f.alerts_channel_id);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let content = messages[0]["content"].as_str().unwrap();
+    let french = content.find("Résumé du").expect("French");
+    let english = content.find("Digest of").expect("English");
+    assert!(french < english, "{content}");
+    let sent = fake.requests_matching(&crate::fakes::discord::Route::post(&format!(
+        "/channels/{}/messages",
+        f.alerts_channel_id
+    )));
+    assert_eq!(
+        sent[0].json()["allowed_mentions"],
+        serde_json::json!({ "parse": [] })
+    );
+}

@@ -345,3 +345,58 @@ async fn a_coordinator_posts_the_digest_to_the_discord_alerts_channel_and_an_age
         serde_json::json!({ "parse": [] })
     );
 }
+
+#[tokio::test]
+async fn a_digest_the_relay_refused_is_dead_in_the_outbox_and_a_retry_by_hand_sends_it_once() {
+    let sink = SmtpSink::spawn().await;
+    sink.set_busy(true);
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.digest.email_to = vec![TO.into()];
+        s.smtp.host = "127.0.0.1".into();
+        s.smtp.port = sink.port;
+        s.smtp.from = "guichet@ville.example".into();
+        s.smtp.starttls = false;
+        s.outbox.max_attempts = 1;
+    })
+    .await;
+    let (status, body) = app.staff_post("/api/digest", serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let job = format!("D{}-0-email", today());
+    assert_eq!(body["jobs"], serde_json::json!([job]));
+
+    let dead = eventually(Duration::from_secs(15), || async {
+        let (_, outbox) = app.staff_get("/api/outbox?state=dead").await;
+        outbox["jobs"]
+            .as_array()
+            .is_some_and(|jobs| jobs.iter().any(|j| j["id"] == job.as_str()))
+    })
+    .await;
+    assert!(dead, "one refused attempt kills the job");
+    let (_, outbox) = app.staff_get("/api/outbox?state=dead").await;
+    let entry = &outbox["jobs"][0];
+    assert!(
+        entry.get("thread_id").is_none(),
+        "a digest belongs to no thread: {entry}"
+    );
+    assert!(
+        entry["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("451"),
+        "{entry}"
+    );
+    assert!(sink.accepted().is_empty());
+
+    sink.set_busy(false);
+    let (status, body) = app
+        .staff_post(&format!("/api/outbox/{job}/retry"), serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    expect_digests(&sink, &[&job]).await;
+    let (_, outbox) = app.staff_get("/api/outbox?state=all").await;
+    assert_eq!(
+        outbox["jobs"],
+        serde_json::json!([]),
+        "delivered, the job is gone"
+    );
+}

@@ -140,6 +140,34 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     #[serde(default)]
     pub forwarders: ForwarderSettings,
+    #[serde(default)]
+    pub desk: DeskSettings,
+}
+
+/// The web desk (`/desk`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSettings {
+    /// A sign-in lasts this many hours.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+    /// Always mark the session cookie `Secure`. Otherwise it is `Secure` when the request
+    /// came over HTTPS through a trusted proxy (`X-Forwarded-Proto: https`).
+    #[serde(default)]
+    pub secure_cookie: bool,
+}
+
+impl Default for DeskSettings {
+    fn default() -> DeskSettings {
+        DeskSettings {
+            session_hours: default_session_hours(),
+            secure_cookie: false,
+        }
+    }
+}
+
+fn default_session_hours() -> u32 {
+    12
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -892,6 +920,9 @@ impl Settings {
         }
         if self.http.max_body_bytes < 1024 {
             return Err("http.max_body_bytes must be at least 1024".into());
+        }
+        if !(1..=24 * 31).contains(&self.desk.session_hours) {
+            return Err("desk.session_hours must be from 1 to 744 (31 days)".into());
         }
         if self.messages.max_chars == 0 {
             return Err("messages.max_chars must be at least 1".into());

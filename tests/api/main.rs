@@ -3,6 +3,7 @@
 
 mod binary;
 mod command_line;
+mod desk;
 mod discord;
 mod discord_courier;
 mod discord_fake;

@@ -951,7 +951,11 @@ impl Store {
         let mut start = vec![OPENED];
         start.extend_from_slice(&encode_time(from));
         let mut ids = Vec::new();
-        for key in self.tree.range(start..=time_range(OPENED, to).end().clone()).keys() {
+        for key in self
+            .tree
+            .range(start..=time_range(OPENED, to).end().clone())
+            .keys()
+        {
             ids.push(ThreadId::new(read_u64(&key?[9..17])));
         }
         self.threads_by_id(ids)
@@ -963,7 +967,8 @@ impl Store {
     /// As [`Store::commit`].
     pub async fn put_session(&self, hash: &str, session: &Session) -> Result<()> {
         let key = [&[SESSION][..], hash.as_bytes()].concat();
-        self.commit_ops(vec![Op::Insert(key, encode(session)?)]).await
+        self.commit_ops(vec![Op::Insert(key, encode(session)?)])
+            .await
     }
 
     pub fn session(&self, hash: &str) -> Result<Option<Session>> {

@@ -63,7 +63,11 @@ impl Browser {
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let mut r = self.client.request(method, format!("{}{path}", self.base));
         if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             r = r.header(COOKIE, jar.join("; "));
         }
         for (k, v) in &self.extra {
@@ -96,7 +100,11 @@ impl Browser {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let r = self.request(reqwest::Method::GET, path).send().await.unwrap();
+        let r = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap();
         self.keep(r).await
     }
 
@@ -179,8 +187,14 @@ async fn signing_in_sets_a_strict_httponly_expiring_cookie_and_opens_the_queue()
     assert!(cookie.contains("; HttpOnly"), "{cookie}");
     assert!(cookie.contains("; SameSite=Strict"), "{cookie}");
     assert!(cookie.contains("; Path=/desk"), "{cookie}");
-    assert!(cookie.contains("; Max-Age=43200"), "12 hours by default: {cookie}");
-    assert!(!cookie.contains("Secure"), "plain HTTP from no proxy: {cookie}");
+    assert!(
+        cookie.contains("; Max-Age=43200"),
+        "12 hours by default: {cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP from no proxy: {cookie}"
+    );
 
     let queue = b.get("/desk/queue").await;
     assert_eq!(queue.status, 200);
@@ -198,7 +212,10 @@ async fn signing_in_sets_a_strict_httponly_expiring_cookie_and_opens_the_queue()
     let csrf = queue.csrf();
     let out = b.post("/desk/sign-out", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, 303);
-    assert!(b.set_cookies.iter().any(|c| c.starts_with("guichet_desk=;")));
+    assert!(b
+        .set_cookies
+        .iter()
+        .any(|c| c.starts_with("guichet_desk=;")));
     let mut replay = browser(&app);
     replay.cookies.insert("guichet_desk".into(), id);
     assert_eq!(replay.get("/desk/queue").await.status, 303);
@@ -210,7 +227,11 @@ async fn the_session_cookie_is_secure_over_https_through_a_trusted_proxy_or_when
     let mut b = browser(&app);
     b.extra.push(("x-forwarded-proto", "https"));
     assert_eq!(b.sign_in(TOKEN).await.status, 303);
-    assert!(b.session_cookie().contains("; Secure"), "{}", b.session_cookie());
+    assert!(
+        b.session_cookie().contains("; Secure"),
+        "{}",
+        b.session_cookie()
+    );
 
     let app = spawn_app_with(|s| {
         s.desk.secure_cookie = true;
@@ -220,7 +241,10 @@ async fn the_session_cookie_is_secure_over_https_through_a_trusted_proxy_or_when
     let mut b = browser(&app);
     assert_eq!(b.sign_in(TOKEN).await.status, 303);
     let cookie = b.session_cookie();
-    assert!(cookie.contains("; Secure") && cookie.contains("; Max-Age=7200"), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("; Max-Age=7200"),
+        "{cookie}"
+    );
 
     // From an untrusted peer the header is not believed.
     let app = spawn_app().await;
@@ -260,12 +284,19 @@ async fn a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing()
     assert_eq!(page.status, 200, "{}", page.body);
     let good = page.csrf();
 
-    for bad in ["", "0123456789abcdef0123456789abcdef", &good[..good.len() - 1]] {
+    for bad in [
+        "",
+        "0123456789abcdef0123456789abcdef",
+        &good[..good.len() - 1],
+    ] {
         let refused = b.post(&format!("{path}/resolve"), &[("csrf", bad)]).await;
         assert_eq!(refused.status, 403, "{}", refused.body);
         assert!(refused.body.contains("rien n’a été changé"));
         let answer = b
-            .post(&format!("{path}/answer"), &[("csrf", bad), ("text", "Réponse")])
+            .post(
+                &format!("{path}/answer"),
+                &[("csrf", bad), ("text", "Réponse")],
+            )
             .await;
         assert_eq!(answer.status, 403);
     }
@@ -274,13 +305,23 @@ async fn a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing()
     other.sign_in(TOKEN).await;
     let theirs = other.get(&path).await.csrf();
     assert_ne!(theirs, good);
-    let refused = b.post(&format!("{path}/resolve"), &[("csrf", &theirs)]).await;
+    let refused = b
+        .post(&format!("{path}/resolve"), &[("csrf", &theirs)])
+        .await;
     assert_eq!(refused.status, 403);
 
     let t = thread(&app, &reference).await;
     assert_ne!(t["state"], "resolved");
-    assert!(t["messages"].as_array().unwrap().iter().all(|m| m["kind"] != "agent"));
-    assert!(t["audit"].as_array().unwrap().iter().all(|e| e["actor"] != "Luc"));
+    assert!(t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["kind"] != "agent"));
+    assert!(t["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor"] != "Luc"));
 
     // With the token, the same form goes through.
     let done = b.post(&format!("{path}/resolve"), &[("csrf", &good)]).await;
@@ -296,14 +337,25 @@ async fn an_agent_is_neither_shown_nor_served_the_report_and_the_export() {
     b.sign_in(&agent).await;
     let queue = b.get("/desk/queue").await;
     assert_eq!(queue.status, 200);
-    assert!(!queue.body.contains("/desk/report"), "the report link is hidden");
-    for path in ["/desk/report", "/desk/export.csv", "/desk/report?from=2026-01-01"] {
+    assert!(
+        !queue.body.contains("/desk/report"),
+        "the report link is hidden"
+    );
+    for path in [
+        "/desk/report",
+        "/desk/export.csv",
+        "/desk/report?from=2026-01-01",
+    ] {
         let refused = b.get(path).await;
         assert_eq!(refused.status, 403, "{path}");
         assert!(refused.body.contains("réservée aux coordonnateurs"));
     }
-    let (status, _) =
-        helpers::send(app.client.get(app.url("/api/export.csv")).bearer_auth(&agent)).await;
+    let (status, _) = helpers::send(
+        app.client
+            .get(app.url("/api/export.csv"))
+            .bearer_auth(&agent),
+    )
+    .await;
     assert_eq!(status, 403);
 
     let coordinator = member(&app, "Marie", "coordinator").await;
@@ -333,7 +385,10 @@ async fn actions_on_the_desk_are_recorded_under_the_members_name() {
     let page = b.get(claimed.location()).await;
     assert!(page.body.contains("Fil pris en charge."));
     let empty = b
-        .post(&format!("{path}/answer"), &[("csrf", &csrf), ("text", "  ")])
+        .post(
+            &format!("{path}/answer"),
+            &[("csrf", &csrf), ("text", "  ")],
+        )
         .await;
     assert_eq!(empty.location(), format!("{path}?problem=empty_answer"));
     let recategorised = b
@@ -346,7 +401,10 @@ async fn actions_on_the_desk_are_recorded_under_the_members_name() {
     let answered = b
         .post(
             &format!("{path}/answer"),
-            &[("csrf", &csrf), ("text", "Merci, une équipe passera demain.")],
+            &[
+                ("csrf", &csrf),
+                ("text", "Merci, une équipe passera demain."),
+            ],
         )
         .await;
     assert_eq!(answered.status, 303);
@@ -368,7 +426,10 @@ async fn actions_on_the_desk_are_recorded_under_the_members_name() {
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
     for kind in ["claimed", "corrected", "answered", "resolved"] {
-        assert!(by_luc.contains(&kind), "{kind} under Luc's name: {by_luc:?}");
+        assert!(
+            by_luc.contains(&kind),
+            "{kind} under Luc's name: {by_luc:?}"
+        );
     }
     let answer = t["messages"]
         .as_array()
@@ -387,14 +448,32 @@ async fn actions_on_the_desk_are_recorded_under_the_members_name() {
 #[tokio::test]
 async fn the_queue_shows_overdue_threads_first_with_how_late_they_are() {
     let app = spawn_app().await;
-    let fresh = citizen(&app, "carole", "Quelle est la date de la collecte des feuilles?", 0).await;
-    let late = citizen(&app, "denis", "Quelle est la date de la collecte des encombrants?", 60).await;
+    let fresh = citizen(
+        &app,
+        "carole",
+        "Quelle est la date de la collecte des feuilles?",
+        0,
+    )
+    .await;
+    let late = citizen(
+        &app,
+        "denis",
+        "Quelle est la date de la collecte des encombrants?",
+        60,
+    )
+    .await;
     let mut b = browser(&app);
     b.sign_in(TOKEN).await;
     let queue = b.get("/desk/queue").await;
     let (late_at, fresh_at) = (
-        queue.body.find(&format!(">{late}<")).expect("the late thread is listed"),
-        queue.body.find(&format!(">{fresh}<")).expect("the fresh thread is listed"),
+        queue
+            .body
+            .find(&format!(">{late}<"))
+            .expect("the late thread is listed"),
+        queue
+            .body
+            .find(&format!(">{fresh}<"))
+            .expect("the fresh thread is listed"),
     );
     assert!(late_at < fresh_at, "overdue first");
     assert!(queue.body.contains("en retard de"));
@@ -413,7 +492,8 @@ async fn the_queue_pages_follow_the_lists_cursors() {
     let app = spawn_app().await;
     let mut references = Vec::new();
     for i in 0..55 {
-        references.push(citizen(&app, &format!("s{i}"), "Quelle est l'heure d'ouverture?", 0).await);
+        references
+            .push(citizen(&app, &format!("s{i}"), "Quelle est l'heure d'ouverture?", 0).await);
     }
     let mut b = browser(&app);
     b.sign_in(TOKEN).await;
@@ -450,7 +530,11 @@ async fn the_language_chosen_is_kept_in_the_session() {
     let switched = b
         .post(
             "/desk/language",
-            &[("csrf", &queue.csrf()), ("language", "en"), ("back", "/desk/report")],
+            &[
+                ("csrf", &queue.csrf()),
+                ("language", "en"),
+                ("back", "/desk/report"),
+            ],
         )
         .await;
     assert_eq!(switched.status, 303);
@@ -464,7 +548,11 @@ async fn the_language_chosen_is_kept_in_the_session() {
     let elsewhere = b
         .post(
             "/desk/language",
-            &[("csrf", &csrf), ("language", "fr"), ("back", "//evil.example/desk/")],
+            &[
+                ("csrf", &csrf),
+                ("language", "fr"),
+                ("back", "//evil.example/desk/"),
+            ],
         )
         .await;
     assert_eq!(elsewhere.location(), "/desk/queue");
@@ -475,7 +563,13 @@ async fn the_export_is_csv_with_one_row_per_thread_and_no_message_text() {
     let app = spawn_app().await;
     let secret = "Mon numéro d'assurance sociale est 123-456-789, merci de me rappeler";
     let a = citizen(&app, "eve", secret, 2).await;
-    citizen(&app, "frank", "Quand passe la déneigeuse, rue des Érables, \"vite\"?", 1).await;
+    citizen(
+        &app,
+        "frank",
+        "Quand passe la déneigeuse, rue des Érables, \"vite\"?",
+        1,
+    )
+    .await;
     let (status, body) = app
         .staff_post(
             &format!("/api/threads/{a}/replies"),
@@ -496,9 +590,17 @@ async fn the_export_is_csv_with_one_row_per_thread_and_no_message_text() {
     let text = r.text().await.unwrap();
     assert!(!text.contains("assurance") && !text.contains("123-456-789"));
     assert!(!text.contains("rappelons") && !text.contains("déneigeuse"));
-    assert!(!text.contains("eve") && !text.contains("frank"), "no sender");
+    assert!(
+        !text.contains("eve") && !text.contains("frank"),
+        "no sender"
+    );
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(
         headers,
         [
@@ -518,7 +620,10 @@ async fn the_export_is_csv_with_one_row_per_thread_and_no_message_text() {
     let answered = rows.iter().find(|r| &r[0] == a.as_str()).unwrap();
     assert_eq!(&answered[1], "web");
     assert_eq!(&answered[6], "met");
-    assert_eq!(&answered[8], "Tremblay, Luc", "a comma stays inside its field");
+    assert_eq!(
+        &answered[8], "Tremblay, Luc",
+        "a comma stays inside its field"
+    );
     assert!(!answered[4].is_empty());
 
     // A range before anything opened is empty; a reversed one is refused.
@@ -576,7 +681,11 @@ fn a_members_session_survives_a_restart_and_ends_when_the_member_is_revoked() {
         let base = format!("http://{}", served.address);
         let mut b = Browser::new(base.clone());
         b.cookies = jar;
-        assert_eq!(b.get("/desk/queue").await.status, 200, "the session outlived the restart");
+        assert_eq!(
+            b.get("/desk/queue").await.status,
+            200,
+            "the session outlived the restart"
+        );
 
         let revoked = http
             .post(format!("{base}/api/staff/Luc/revoke"))

@@ -195,7 +195,14 @@ mod tests {
 
     #[test]
     fn the_tallest_bar_fills_the_plot_and_each_shows_its_count() {
-        let svg = bars("d", &[("< 1 h".into(), 4), ("1–4 h".into(), 2), ("≥ 48 h".into(), 0)]);
+        let svg = bars(
+            "d",
+            &[
+                ("< 1 h".into(), 4),
+                ("1–4 h".into(), 2),
+                ("≥ 48 h".into(), 0),
+            ],
+        );
         assert_eq!(svg.matches("<rect").count(), 3);
         assert!(svg.contains(&format!("height=\"{:.1}\"", HEIGHT - TOP - BOTTOM)));
         assert!(svg.contains(">4</text>") && svg.contains(">0</text>"));

@@ -216,15 +216,16 @@ impl Desk {
         };
         // The page's own values come first: they win over the layout's of the same name.
         let ctx = context! { ..extra, ..layout };
-        let rendered = self
-            .pages
-            .get_template(name)
-            .and_then(|t| t.render(ctx));
+        let rendered = self.pages.get_template(name).and_then(|t| t.render(ctx));
         match rendered {
             Ok(html) => html_response(status, html),
             Err(e) => {
                 tracing::error!(error = %e, template = name, "a desk page could not be rendered");
-                (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the page could not be rendered",
+                )
+                    .into_response()
             }
         }
     }
@@ -254,8 +255,7 @@ impl Desk {
     /// The session cookie's attributes: `Secure` when configured, or when the request came
     /// over HTTPS through a trusted proxy.
     fn cookie_attributes(&self, request: &RequestInfo, max_age: i64) -> String {
-        let mut attributes =
-            format!("; Path=/desk; HttpOnly; SameSite=Strict; Max-Age={max_age}");
+        let mut attributes = format!("; Path=/desk; HttpOnly; SameSite=Strict; Max-Age={max_age}");
         let trusted = request
             .peer
             .is_some_and(|p| self.settings().http.trusted_proxies.contains(&p.ip()));
@@ -413,7 +413,10 @@ fn sign_in_form(
         "/desk/sign-in",
         context! { csrf => csrf.clone(), failed => failed, signed_out => signed_out },
     );
-    let set = format!("{SIGN_IN_COOKIE}={csrf}{}", desk.cookie_attributes(info, 3600));
+    let set = format!(
+        "{SIGN_IN_COOKIE}={csrf}{}",
+        desk.cookie_attributes(info, 3600)
+    );
     if let Ok(v) = HeaderValue::from_str(&set) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -445,7 +448,9 @@ async fn sign_in(State(desk): State<Desk>, request: Request) -> Response {
     let opened = if token.is_empty() {
         Ok(None)
     } else {
-        desk.pipeline.open_session(token, language, Utc::now()).await
+        desk.pipeline
+            .open_session(token, language, Utc::now())
+            .await
     };
     match opened {
         Ok(Some(opened)) => {
@@ -454,7 +459,11 @@ async fn sign_in(State(desk): State<Desk>, request: Request) -> Response {
             see_other(
                 "/desk/queue",
                 &[
-                    format!("{COOKIE}={}{}", opened.id, desk.cookie_attributes(&info, max_age)),
+                    format!(
+                        "{COOKIE}={}{}",
+                        opened.id,
+                        desk.cookie_attributes(&info, max_age)
+                    ),
                     format!("{SIGN_IN_COOKIE}={}", desk.cookie_attributes(&info, 0)),
                 ],
             )
@@ -474,9 +483,14 @@ struct CsrfForm {
 }
 
 /// The signed-in member of a POST and its form, once its CSRF token is the session's.
-async fn posted(desk: &Desk, request: Request) -> Result<(Signed, RequestInfo, CsrfForm), Response> {
+async fn posted(
+    desk: &Desk,
+    request: Request,
+) -> Result<(Signed, RequestInfo, CsrfForm), Response> {
     let (info, body) = RequestInfo::of(request);
-    let signed = desk.signed(&info.headers).map_err(|r| desk.refuse(r, None))?;
+    let signed = desk
+        .signed(&info.headers)
+        .map_err(|r| desk.refuse(r, None))?;
     let form: CsrfForm = desk
         .form(body)
         .await
@@ -611,11 +625,11 @@ async fn queue_view(
     let keep = {
         let (channel, agent) = (channel.clone(), agent.clone());
         move |s: &Summary| {
-            category.is_none_or(|c| s.category == c)
-                && channel.as_deref().is_none_or(|c| s.channel == c)
+            category.map_or(true, |c| s.category == c)
+                && channel.as_deref().map_or(true, |c| s.channel == c)
                 && agent
                     .as_deref()
-                    .is_none_or(|a| s.claimed_by.as_deref() == Some(a))
+                    .map_or(true, |a| s.claimed_by.as_deref() == Some(a))
         }
     };
     let now = Utc::now();
@@ -893,22 +907,28 @@ struct RangeQuery {
 fn coordinator_range(
     desk: &Desk,
     request: Request,
-) -> Result<(Signed, RequestInfo, chrono::NaiveDate, chrono::NaiveDate), Response> {
+) -> Result<(Signed, RequestInfo, chrono::NaiveDate, chrono::NaiveDate), Box<Response>> {
     let q: RangeQuery = Query::try_from_uri(request.uri())
         .map(|q| q.0)
         .unwrap_or_default();
     let (info, _) = RequestInfo::of(request);
-    let signed = desk.signed(&info.headers).map_err(|r| desk.refuse(r, None))?;
+    let signed = desk
+        .signed(&info.headers)
+        .map_err(|r| desk.refuse(r, None))?;
     let language = signed.session.language;
     if signed.actor.role != Role::Coordinator {
         let p = Problem::new(StatusCode::FORBIDDEN, "coordinators");
-        return Err(desk.problem(p, Some(&signed), language));
+        return Err(Box::new(desk.problem(p, Some(&signed), language)));
     }
     let tz = desk.settings().city.timezone;
     let today = Utc::now().with_timezone(&tz).date_naive();
     match date_range(q.from.as_deref(), q.to.as_deref(), today) {
         Ok((from, to)) => Ok((signed, info, from, to)),
-        Err(e) => Err(desk.problem(Problem::bad(e), Some(&signed), language)),
+        Err(e) => Err(Box::new(desk.problem(
+            Problem::bad(e),
+            Some(&signed),
+            language,
+        ))),
     }
 }
 
@@ -951,7 +971,7 @@ fn style(category: Category) -> (&'static str, &'static str) {
 async fn report(State(desk): State<Desk>, request: Request) -> Response {
     let (signed, info, from, to) = match coordinator_range(&desk, request) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let language = signed.session.language;
     let pipeline = Arc::clone(&desk.pipeline);
@@ -969,7 +989,10 @@ async fn report(State(desk): State<Desk>, request: Request) -> Response {
         .map(|c| {
             let (colour, dash) = style(*c);
             chart::Series {
-                name: t.get(format!("cat_{}", c.as_str()).as_str()).copied().unwrap_or(""),
+                name: t
+                    .get(format!("cat_{}", c.as_str()).as_str())
+                    .copied()
+                    .unwrap_or(""),
                 colour,
                 dash,
                 values: report
@@ -1007,8 +1030,16 @@ async fn report(State(desk): State<Desk>, request: Request) -> Response {
             from => from.to_string(),
             to => to.to_string(),
             empty => rows.is_empty(),
-            categories => Value::from_serialize(&report.categories),
-            channels => Value::from_serialize(&report.channels),
+            // Pairs, so that the tables keep the categories' order (urgent first).
+            categories => Category::ALL
+                .iter()
+                .filter_map(|c| report.categories.get(c).map(|f| (c.as_str(), Value::from_serialize(f))))
+                .collect::<Vec<_>>(),
+            channels => report
+                .channels
+                .iter()
+                .map(|(c, f)| (c.clone(), Value::from_serialize(f)))
+                .collect::<Vec<_>>(),
             agents => Value::from_serialize(&report.agents),
             category_names => Category::ALL.map(Category::as_str),
             weeks => week_rows,
@@ -1022,7 +1053,7 @@ async fn report(State(desk): State<Desk>, request: Request) -> Response {
 async fn export_csv(State(desk): State<Desk>, request: Request) -> Response {
     let (signed, _, from, to) = match coordinator_range(&desk, request) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pipeline = Arc::clone(&desk.pipeline);
     let read = tokio::task::spawn_blocking(move || pipeline.export_rows(from, to, Utc::now()))
@@ -1036,9 +1067,9 @@ async fn export_csv(State(desk): State<Desk>, request: Request) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/csv; charset=utf-8"),
             );
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "attachment; filename=\"guichet-{from}-{to}.csv\""
-            )) {
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"guichet-{from}-{to}.csv\""))
+            {
                 headers.insert(header::CONTENT_DISPOSITION, v);
             }
             secure_headers(headers);
@@ -1087,7 +1118,17 @@ mod tests {
         for key in ["answered", "claimed", "resolved", "recategorised"] {
             assert!(text::has(&format!("done_{key}")));
         }
-        for key in ["empty_answer", "long_answer", "coordinators", "csrf", "not_found", "conflict", "unavailable", "failed", "bad_request"] {
+        for key in [
+            "empty_answer",
+            "long_answer",
+            "coordinators",
+            "csrf",
+            "not_found",
+            "conflict",
+            "unavailable",
+            "failed",
+            "bad_request",
+        ] {
             assert!(text::has(&format!("err_{key}")));
         }
     }
@@ -1105,7 +1146,13 @@ mod tests {
             resolved_at: None,
             agent: None,
         };
-        let rows = [row(Some(0)), row(Some(59)), row(Some(60)), row(Some(3000)), row(None)];
+        let rows = [
+            row(Some(0)),
+            row(Some(59)),
+            row(Some(60)),
+            row(Some(3000)),
+            row(None),
+        ];
         let counts: Vec<u64> = distribution(&rows).into_iter().map(|(_, n)| n).collect();
         assert_eq!(counts, [2, 1, 0, 0, 0, 1]);
     }

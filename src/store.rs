@@ -1522,6 +1522,45 @@ mod tests {
     }
 
     #[test]
+    fn threads_are_read_by_opening_time_and_an_older_store_gets_the_index_once() {
+        let store = Store::temporary().unwrap();
+        for (sender, hour) in [("a", 1), ("b", 30), ("c", 60)] {
+            new_thread(&store, sender, Category::Info, at(hour));
+        }
+        let senders = |store: &Store, from, to| -> Vec<String> {
+            store
+                .threads_opened(from, to)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.sender.to_string())
+                .collect()
+        };
+        assert_eq!(
+            senders(&store, at(1), at(30)),
+            ["a", "b"],
+            "both ends included"
+        );
+        assert_eq!(senders(&store, at(2), at(100)), ["b", "c"]);
+        assert!(senders(&store, at(61), at(100)).is_empty());
+
+        // A store written before the index: its entries and the marker are not there yet.
+        let stale: Vec<_> = store
+            .tree
+            .scan_prefix([OPENED])
+            .keys()
+            .map(|k| k.unwrap())
+            .collect();
+        assert_eq!(stale.len(), 3);
+        for key in stale {
+            store.tree.remove(key).unwrap();
+        }
+        store.tree.remove([INSTANCE, OPENED]).unwrap();
+        assert!(senders(&store, at(0), at(100)).is_empty());
+        store.index_opening_times().unwrap();
+        assert_eq!(senders(&store, at(0), at(100)), ["a", "b", "c"]);
+    }
+
+    #[test]
     fn a_job_is_queued_by_due_time_and_forgotten_once_done() {
         use crate::domain::outbox::{Attempt, Destination, Job, RetryPolicy, Ticket};
         let store = Store::temporary().unwrap();

@@ -204,9 +204,20 @@ async fn signing_in_sets_a_strict_httponly_expiring_cookie_and_opens_the_queue()
         queue.headers["content-type"].to_str().unwrap(),
         "text/html; charset=utf-8"
     );
-    // The session is kept under a hash: the cookie's id is nowhere in the store's keys.
     let id = b.cookies["guichet_desk"].clone();
     assert_eq!(id.len(), 32);
+    // Kept under a hash of the id, never the id itself.
+    let store = app.pipeline.store();
+    assert!(store.session(&id).unwrap().is_none());
+    let kept = store
+        .session(&guichet::domain::session::id_hash(&id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.member, "coordinator");
+    // It ends when it expires, whatever the browser keeps.
+    let later = Utc::now() + chrono::Duration::hours(12) + chrono::Duration::minutes(1);
+    assert!(app.pipeline.session(&id, Utc::now()).unwrap().is_some());
+    assert!(app.pipeline.session(&id, later).unwrap().is_none());
 
     // Signing out ends the session on the server, not only in the browser.
     let csrf = queue.csrf();

@@ -913,6 +913,9 @@ impl Settings {
         if self.http.max_body_bytes < 1024 {
             return Err("http.max_body_bytes must be at least 1024".into());
         }
+        if !(1..=24 * 31).contains(&self.desk.session_hours) {
+            return Err("desk.session_hours must be from 1 to 744 (31 days)".into());
+        }
         if self.messages.max_chars == 0 {
             return Err("messages.max_chars must be at least 1".into());
         }
@@ -1116,13 +1119,28 @@ impl DigestSettings {
     }
 }
 
-/// `[desk]`: the web desk as staff reach it.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[desk]`: the web desk (`/desk`) as staff reach it.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeskSettings {
     /// The public base URL of this guichet (e.g. `https://guichet.ville.example`): alerts
     /// and digests link to `{public_url}/desk/threads/{id}`. Empty: no links.
     pub public_url: String,
+    /// A sign-in lasts this many hours.
+    pub session_hours: u32,
+    /// Always mark the session cookie `Secure`. Otherwise it is `Secure` when the request
+    /// came over HTTPS through a trusted proxy (`X-Forwarded-Proto: https`).
+    pub secure_cookie: bool,
+}
+
+impl Default for DeskSettings {
+    fn default() -> DeskSettings {
+        DeskSettings {
+            public_url: String::new(),
+            session_hours: 12,
+            secure_cookie: false,
+        }
+    }
 }
 
 impl DeskSettings {

@@ -14,6 +14,7 @@
 //! - [`store`] — the only module that knows sled: threads, messages, indexes, audit log.
 //! - [`pipeline`] — loads, decides, commits, notifies: for a message and for staff actions.
 //! - [`staff`] — the views of threads that agents and the coordinator read.
+//! - [`desk`] — the web desk's sessions and the threads of a date range (report, export).
 //! - [`watcher`] — the background task that records at-risk and overdue transitions.
 //! - [`digest`] — the background task that queues the coordinator's daily digest.
 //! - [`notices`] — what alerts and the digest say to staff by e-mail and webhook.
@@ -22,7 +23,8 @@
 //! - [`forwarders`] — the senders of jobs: webhook, Open311, the web channel's callback, and
 //!   the couriers the platforms' adapters register.
 //! - [`adapters`] — the edges: HTTP inbox and staff API, the web channel's identities,
-//!   Discord (serenity gateway, REST deliveries), Messenger (Meta's webhook and Send API).
+//!   Discord (serenity gateway, REST deliveries), Messenger (Meta's webhook and Send API),
+//!   the web desk's pages.
 //! - [`status`] — the platform connections' state, for `/healthz`.
 //! - [`config`] — layered settings, validated at start-up.
 //! - [`server`] — assembles the above and serves; shared by `main` and the tests.
@@ -34,6 +36,7 @@ pub mod address_file;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod digest;
 pub mod domain;
 pub mod forwarders;

@@ -275,6 +275,7 @@ mod tests {
     fn desk() -> DeskSettings {
         DeskSettings {
             public_url: "https://guichet.ville.example/".into(),
+            ..DeskSettings::default()
         }
     }
 

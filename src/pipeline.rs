@@ -1332,7 +1332,7 @@ impl Pipeline {
     }
 
     /// The response-time report of the threads opened from `from` to `to` (city-local days,
-    /// both included). Reads every thread: run it off the async workers.
+    /// both included). Reads the range's threads: run it off the async workers.
     ///
     /// # Errors
     /// The store failed.
@@ -1343,14 +1343,7 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<crate::domain::report::Report, PipelineError> {
         let tz = self.settings.city.timezone;
-        let mut threads = Vec::new();
-        for t in self.store.all_threads()? {
-            let opened = t.opened_at.with_timezone(&tz).date_naive();
-            if opened >= from && opened <= to {
-                let audit = self.store.audit(t.id)?;
-                threads.push((t, audit));
-            }
-        }
+        let threads = self.threads_opened(from, to)?;
         Ok(crate::domain::report::build(
             &threads,
             &self.policy,

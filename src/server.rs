@@ -22,7 +22,7 @@ use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt as _;
 
 use crate::adapters::http::{self, AppState};
-use crate::adapters::{discord, messenger};
+use crate::adapters::{desk, discord, messenger};
 use crate::config::{ConfigSource, Settings};
 use crate::domain::outbox::Destination;
 use crate::forwarders::Forwarders;
@@ -125,6 +125,7 @@ pub async fn run(
     } else {
         axum::Router::new()
     };
+    let platforms = platforms.merge(desk::router(Arc::clone(&pipeline)));
     let app = http::router(state, platforms);
 
     let store = pipeline.store().clone();

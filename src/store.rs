@@ -25,6 +25,8 @@
 //! | `n`    | member name                        | a staff member                |
 //! | `h`    | token hash                         | the member's name             |
 //! | `g`    | city-local day (`YYYYMMDD`)        | the digests queued that day   |
+//! | `O`    | opened_at ++ thread id             | (threads by opening time)     |
+//! | `S`    | hash of a desk session's id        | the session                   |
 //!
 //! The entries of the `z`, `k` and `v` indexes are also counted in memory as batches apply
 //! (counted once from the indexes at open), so that `/metrics` reads its gauges without a
@@ -54,6 +56,7 @@ use crate::domain::digest::DigestRecord;
 use crate::domain::message::{Channel, PlatformMessageId, Sender, StoredMessage};
 use crate::domain::outbox::{Destination, Job, JobId, JobState};
 use crate::domain::sender::SenderRecord;
+use crate::domain::session::Session;
 use crate::domain::staff::Member;
 use crate::domain::thread::{Alerted, AuditEvent, Correction, Thread, ThreadId, ThreadState};
 
@@ -104,6 +107,8 @@ const LEVEL: u8 = b'v';
 const MEMBER: u8 = b'n';
 const TOKEN: u8 = b'h';
 const DIGEST: u8 = b'g';
+const OPENED: u8 = b'O';
+const SESSION: u8 = b'S';
 /// The indexes whose entries are counted, by their first two bytes.
 const COUNTED: [u8; 3] = [STATE, JOB_STATE, LEVEL];
 
@@ -295,7 +300,25 @@ impl Store {
         };
         let counted = store.recount()?;
         store.count(&counted);
+        store.index_opening_times()?;
         Ok(store)
+    }
+
+    /// A store written before threads were indexed by opening time gets the index once.
+    fn index_opening_times(&self) -> Result<()> {
+        let done = [INSTANCE, OPENED];
+        if self.tree.get(done)?.is_some() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for value in self.tree.scan_prefix([THREAD]).values() {
+            let t: Thread = decode(&value?)?;
+            batch.insert(key_time(OPENED, t.opened_at, t.id), Vec::new());
+        }
+        batch.insert(&done[..], Vec::new());
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// The store's instance id: random, given once when the store was created.
@@ -958,6 +981,59 @@ impl Store {
         self.threads_by_id(ids)
     }
 
+    /// The threads that opened from `from` to `to` (both included), oldest first, read
+    /// through the opening-time index: a range costs its own threads, not the store's.
+    pub fn threads_opened(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Thread>> {
+        let mut start = vec![OPENED];
+        start.extend_from_slice(&encode_time(from));
+        let mut ids = Vec::new();
+        for key in self
+            .tree
+            .range(start..=time_range(OPENED, to).end().clone())
+            .keys()
+        {
+            ids.push(ThreadId::new(read_u64(&key?[9..17])));
+        }
+        self.threads_by_id(ids)
+    }
+
+    /// Keeps a desk session under the hash of its id, durably.
+    ///
+    /// # Errors
+    /// As [`Store::commit`].
+    pub async fn put_session(&self, hash: &str, session: &Session) -> Result<()> {
+        let key = [&[SESSION][..], hash.as_bytes()].concat();
+        self.commit_ops(vec![Op::Insert(key, encode(session)?)])
+            .await
+    }
+
+    pub fn session(&self, hash: &str) -> Result<Option<Session>> {
+        self.get(&[&[SESSION][..], hash.as_bytes()].concat())
+    }
+
+    /// Forgets the sessions whose hash is in `hashes`, durably.
+    ///
+    /// # Errors
+    /// As [`Store::commit`].
+    pub async fn remove_sessions(&self, hashes: &[String]) -> Result<()> {
+        let ops = hashes
+            .iter()
+            .map(|h| Op::Remove([&[SESSION][..], h.as_bytes()].concat()))
+            .collect();
+        self.commit_ops(ops).await
+    }
+
+    /// Every session kept, with the hash it is kept under.
+    pub fn sessions(&self) -> Result<Vec<(String, Session)>> {
+        self.tree
+            .scan_prefix([SESSION])
+            .map(|entry| {
+                let (k, v) = entry?;
+                Ok((String::from_utf8_lossy(&k[1..]).into_owned(), decode(&v)?))
+            })
+            .collect()
+    }
+
     /// Every thread, newest first.
     pub fn all_threads(&self) -> Result<Vec<Thread>> {
         let mut out: Vec<Thread> = self.scan_values(&[THREAD])?;
@@ -1039,7 +1115,10 @@ impl Store {
 /// its at-risk time and the alerts the watcher has yet to report (the level is the last
 /// byte of the key, so that both alerts of one instant stay distinct).
 fn index_keys(t: &Thread) -> Vec<Vec<u8>> {
-    let mut keys = vec![[&[STATE, t.state.code()][..], &t.id.get().to_be_bytes()].concat()];
+    let mut keys = vec![
+        [&[STATE, t.state.code()][..], &t.id.get().to_be_bytes()].concat(),
+        key_time(OPENED, t.opened_at, t.id),
+    ];
     if t.clock_running() {
         keys.push(key_time(DUE, t.clock.due_at, t.id));
         keys.push(key_time(RISK, t.clock.at_risk_at, t.id));
@@ -1489,6 +1568,45 @@ mod tests {
             assert!(store.thread(*id).unwrap().is_some());
         }
         assert_eq!(store.overdue(at(2)).unwrap().len(), 64);
+    }
+
+    #[test]
+    fn threads_are_read_by_opening_time_and_an_older_store_gets_the_index_once() {
+        let store = Store::temporary().unwrap();
+        for (sender, hour) in [("a", 1), ("b", 30), ("c", 60)] {
+            new_thread(&store, sender, Category::Info, at(hour));
+        }
+        let senders = |store: &Store, from, to| -> Vec<String> {
+            store
+                .threads_opened(from, to)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.sender.to_string())
+                .collect()
+        };
+        assert_eq!(
+            senders(&store, at(1), at(30)),
+            ["a", "b"],
+            "both ends included"
+        );
+        assert_eq!(senders(&store, at(2), at(100)), ["b", "c"]);
+        assert!(senders(&store, at(61), at(100)).is_empty());
+
+        // A store written before the index: its entries and the marker are not there yet.
+        let stale: Vec<_> = store
+            .tree
+            .scan_prefix([OPENED])
+            .keys()
+            .map(|k| k.unwrap())
+            .collect();
+        assert_eq!(stale.len(), 3);
+        for key in stale {
+            store.tree.remove(key).unwrap();
+        }
+        store.tree.remove([INSTANCE, OPENED]).unwrap();
+        assert!(senders(&store, at(0), at(100)).is_empty());
+        store.index_opening_times().unwrap();
+        assert_eq!(senders(&store, at(0), at(100)), ["a", "b", "c"]);
     }
 
     #[test]

@@ -186,6 +186,7 @@ pub fn router(state: AppState, platforms: Router) -> Router {
         .route("/api/outbox/{id}/retry", post(retry_job))
         .route("/api/report", get(report))
         .route("/api/digest", post(send_digest))
+        .route("/api/export.csv", get(export_csv))
         .route("/api/staff", get(list_staff).post(add_staff))
         .route("/api/staff/{name}/revoke", post(revoke_staff))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
@@ -690,22 +691,7 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     coordinator_only(&by)?;
-    let tz = state.pipeline.settings().city.timezone;
-    let today = Utc::now().with_timezone(&tz).date_naive();
-    let date = |raw: Option<&str>, default: chrono::NaiveDate| match raw {
-        None => Ok(default),
-        Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-            ApiError::bad(format!(
-                "\"{}\" is not a date such as 2026-11-30",
-                d.chars().take(20).collect::<String>()
-            ))
-        }),
-    };
-    let to = date(q.to.as_deref(), today)?;
-    let from = date(q.from.as_deref(), to - chrono::Duration::days(29))?;
-    if from > to {
-        return Err(ApiError::bad("from comes after to"));
-    }
+    let (from, to) = date_range(&state, &q)?;
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -723,6 +709,36 @@ async fn report(
             .into_response());
     }
     Ok(Json(report).into_response())
+}
+
+/// The days of `?from=&to=` (city-local, both included; default the last 30 days).
+fn date_range(
+    state: &AppState,
+    q: &ReportQuery,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    let tz = state.pipeline.settings().city.timezone;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    crate::domain::export::date_range(q.from.as_deref(), q.to.as_deref(), today)
+        .map_err(ApiError::bad)
+}
+
+/// One line per thread opened in `?from=&to=` (coordinators): no message text.
+async fn export_csv(
+    State(state): State<AppState>,
+    Extension(by): Extension<Actor>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    coordinator_only(&by)?;
+    let (from, to) = date_range(&state, &q)?;
+    let pipeline = Arc::clone(&state.pipeline);
+    let rows = tokio::task::spawn_blocking(move || pipeline.export_rows(from, to, Utc::now()))
+        .await
+        .map_err(|e| PipelineError::Aborted(e.to_string()))??;
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        crate::domain::export::csv(&rows),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

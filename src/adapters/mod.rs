@@ -2,6 +2,7 @@
 //! pipeline, and turn its answers into platform calls. They never import each other and
 //! never touch the store.
 
+pub mod desk;
 pub mod discord;
 pub mod http;
 pub mod messenger;

@@ -5,11 +5,13 @@
 pub mod calendar;
 pub mod category;
 pub mod digest;
+pub mod export;
 pub mod intake;
 pub mod message;
 pub mod outbox;
 pub mod report;
 pub mod sender;
+pub mod session;
 pub mod sla;
 pub mod staff;
 pub mod text;

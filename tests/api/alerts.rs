@@ -202,9 +202,14 @@ async fn alerts_wait_out_a_busy_mail_relay_and_a_failing_webhook_and_arrive_once
 
 /// A configuration file for the binary: the shipped one with alerts by e-mail and webhook.
 fn config_file(dir: &Path, sink: &SmtpSink, hook: &Hook) -> PathBuf {
-    let text = std::fs::read_to_string(manifest().join("config/default.toml")).unwrap()
+    let defaults = std::fs::read_to_string(manifest().join("config/default.toml")).unwrap();
+    assert!(
+        defaults.contains("public_url = \"\""),
+        "the default [desk] has public_url"
+    );
+    let text = defaults.replace("public_url = \"\"", &format!("public_url = \"{DESK}\""))
         + &format!(
-            "\n[alerts]\nemail_to = [\"{TO}\"]\nwebhook_url = \"{}\"\n\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nfrom = \"guichet@ville.example\"\nstarttls = false\n\n[desk]\npublic_url = \"{DESK}\"\n",
+            "\n[alerts]\nemail_to = [\"{TO}\"]\nwebhook_url = \"{}\"\n\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nfrom = \"guichet@ville.example\"\nstarttls = false\n",
             hook.url(),
             sink.port
         );

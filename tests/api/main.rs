@@ -3,7 +3,9 @@
 
 mod alerts;
 mod binary;
+mod browser;
 mod command_line;
+mod desk;
 mod digest;
 mod discord;
 mod discord_courier;

@@ -15,6 +15,7 @@
 //! - [`pipeline`] — loads, decides, commits, notifies: for a message and for staff actions.
 //! - [`staff`] — the views of threads that agents and the coordinator read.
 //! - [`watcher`] — the background task that records at-risk and overdue transitions.
+//! - [`retention`] — the daily purge that anonymises resolved threads past retention.
 //! - [`outbox`] — the background task that delivers every job (tickets, replies, posts,
 //!   alerts), with retries.
 //! - [`forwarders`] — the senders of jobs: webhook, Open311, the web channel's callback, and
@@ -38,6 +39,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pipeline;
 pub mod responses;
+pub mod retention;
 pub mod server;
 pub mod staff;
 pub mod status;

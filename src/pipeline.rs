@@ -38,6 +38,9 @@ use crate::responses::{Context, Responses};
 use crate::store::{Store, StoreError, ThreadWrite};
 use crate::watcher::Alarm;
 
+mod privacy;
+pub use privacy::{CitizenExport, Erasure, Purge};
+
 const LOCK_STRIPES: usize = 256;
 
 /// Why the pipeline could not do what was asked.
@@ -57,6 +60,12 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("the work stopped before it ended: {0}")]
     Aborted(String),
+    /// A record asked for by its id does not exist (a request).
+    #[error("{0}")]
+    NotFound(String),
+    /// What was given cannot be recorded, as a sentence.
+    #[error("{0}")]
+    Invalid(String),
     /// The platform message that caused this action was recorded before: nothing changed.
     #[error("the platform message was already recorded on {0}")]
     Duplicate(ThreadId),

@@ -84,7 +84,14 @@ pub async fn run(
     pipeline: Arc<Pipeline>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    pipeline
+        .refuse_plaintext_destinations(chrono::Utc::now())
+        .await?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let retention = tokio::spawn(crate::retention::run(
+        Arc::clone(&pipeline),
+        stop_rx.clone(),
+    ));
     let forwarders = Arc::new(Forwarders::new(pipeline.settings())?);
     let watcher = tokio::spawn(watcher::run(Arc::clone(&pipeline), stop_rx.clone()));
     let outbox = tokio::spawn(outbox::run(
@@ -131,7 +138,10 @@ pub async fn run(
     let stopped_by = serve(listener, app, pipeline.settings(), shutdown, store_failed).await;
 
     let _ = stop_tx.send(true);
-    for task in [watcher, outbox, sweeper].into_iter().chain(discord) {
+    for task in [watcher, outbox, sweeper, retention]
+        .into_iter()
+        .chain(discord)
+    {
         if tokio::time::timeout(TASKS_STOP, task).await.is_err() {
             tracing::warn!("a background task did not stop in time");
         }

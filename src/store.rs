@@ -24,6 +24,7 @@
 //! | `v`    | alert level ++ thread id           | (running clocks at risk/late) |
 //! | `n`    | member name                        | a staff member                |
 //! | `h`    | token hash                         | the member's name             |
+//! | `P`    | kind ++ id                         | requests, incidents, journal (see [`privacy`]) |
 //!
 //! The entries of the `z`, `k` and `v` indexes are also counted in memory as batches apply
 //! (counted once from the indexes at open), so that `/metrics` reads its gauges without a
@@ -54,6 +55,9 @@ use crate::domain::outbox::{Destination, Job, JobId, JobState};
 use crate::domain::sender::SenderRecord;
 use crate::domain::staff::Member;
 use crate::domain::thread::{Alerted, AuditEvent, Correction, Thread, ThreadId, ThreadState};
+
+pub mod privacy;
+pub use privacy::{Anonymisation, Held, Removed};
 
 /// Errors of the store. The caller decides: a request gets a 500, a command exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -229,11 +233,13 @@ fn to_batch(ops: impl IntoIterator<Item = Op>) -> sled::Batch {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`, first rewriting its files when an erasure
+    /// asked for it (see [`privacy`]).
     ///
     /// # Errors
     /// The directory cannot be created or is locked by another running guichet.
     pub fn open(dir: &Path) -> Result<Store> {
+        privacy::rewrite_if_asked(dir)?;
         // HighThroughput rather than sled's default LowSpace: less CPU per write for more
         // space on disk; on the load generator, a quarter more durable messages per second.
         let db = sled::Config::new()

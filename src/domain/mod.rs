@@ -7,6 +7,7 @@ pub mod category;
 pub mod intake;
 pub mod message;
 pub mod outbox;
+pub mod privacy;
 pub mod report;
 pub mod sender;
 pub mod sla;

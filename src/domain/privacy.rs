@@ -73,7 +73,10 @@ fn scheduled_on(day: NaiveDate, at: NaiveTime, tz: Tz) -> DateTime<Utc> {
     let local = day.and_time(at);
     tz.from_local_datetime(&local)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(local + Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(local + Duration::hours(1)))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&local))
 }
@@ -521,7 +524,12 @@ mod tests {
         let last = last_scheduled_purge(at, tz, now());
         assert_eq!(last, Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0).unwrap());
         assert!(purge_overdue(None, at, tz, now()));
-        assert!(purge_overdue(Some(last - Duration::minutes(1)), at, tz, now()));
+        assert!(purge_overdue(
+            Some(last - Duration::minutes(1)),
+            at,
+            tz,
+            now()
+        ));
         assert!(!purge_overdue(Some(last), at, tz, now()));
         assert_eq!(
             next_scheduled_purge(at, tz, now()),

@@ -15,8 +15,8 @@ use super::{detached, Pipeline, PipelineError};
 use crate::domain::message::{Channel, MessageKind, Sender, StoredMessage};
 use crate::domain::outbox::{Job, Payload};
 use crate::domain::privacy::{
-    self, DataRequest, IncidentFields, IncidentSource, JournalEntry, JournalKind,
-    PrivacyIncident, RequestKind, EXPORT_SCHEMA, EXPORT_VERSION,
+    self, DataRequest, IncidentFields, IncidentSource, JournalEntry, JournalKind, PrivacyIncident,
+    RequestKind, EXPORT_SCHEMA, EXPORT_VERSION,
 };
 use crate::domain::sender::SenderRecord;
 use crate::domain::thread::{AuditEvent, AuditKind, Thread, TicketRef};
@@ -686,7 +686,10 @@ pub fn plaintext_destination(s: &crate::config::Settings) -> Option<(&'static st
         urls.push(("forwarders.open311.base_url", o.base_url.clone()));
     }
     if s.channels.discord.enabled() {
-        urls.push(("channels.discord.api_url", s.channels.discord.api_url().to_owned()));
+        urls.push((
+            "channels.discord.api_url",
+            s.channels.discord.api_url().to_owned(),
+        ));
     }
     if s.channels.messenger.enabled() {
         urls.push((

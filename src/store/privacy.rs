@@ -23,9 +23,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::{
-    encode, job_index_keys, key_id, key_job, key_party, key_remote, key_seq, read_u64,
-    Op, Result, Store, StoreError, AUDIT, CORRECTION, DEDUPE, JOB, LATEST, MESSAGE, SENDER,
-    THREAD,
+    encode, job_index_keys, key_id, key_job, key_party, key_remote, key_seq, read_u64, Op, Result,
+    Store, StoreError, AUDIT, CORRECTION, DEDUPE, JOB, LATEST, MESSAGE, SENDER, THREAD,
 };
 use crate::domain::message::{Channel, Sender, StoredMessage};
 use crate::domain::outbox::{Destination, Job, JobState};
@@ -214,7 +213,10 @@ impl Store {
         if let Some((channel, sender)) = plan.party {
             for key in self.tree.scan_prefix(dedupe_prefix(channel, sender)).keys() {
                 let key = key?.to_vec();
-                if !ops.iter().any(|op| matches!(op, Op::Remove(k) if *k == key)) {
+                if !ops
+                    .iter()
+                    .any(|op| matches!(op, Op::Remove(k) if *k == key))
+                {
                     removed.platform_ids += 1;
                     ops.push(Op::Remove(key));
                 }
@@ -487,4 +489,3 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
         .unwrap_or_else(|| "store".into());
     dir.with_file_name(format!("{name}.{suffix}"))
 }
-

@@ -15,5 +15,6 @@ mod messenger;
 mod moderation;
 mod open311;
 mod outbox;
+mod privacy;
 mod rejections;
 mod staff;

@@ -24,12 +24,18 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/citizens/{channel}/{sender}", get(export))
         .route("/api/citizens/{channel}/{sender}/erase", post(erase))
-        .route("/api/citizens/{channel}/{sender}/requests", post(record_request))
+        .route(
+            "/api/citizens/{channel}/{sender}/requests",
+            post(record_request),
+        )
         .route("/api/requests", get(list_requests))
         .route("/api/requests/{id}/extend", post(extend_request))
         .route("/api/requests/{id}/close", post(close_request))
         .route("/api/purge", post(purge))
-        .route("/api/privacy-incidents", get(list_incidents).post(add_incident))
+        .route(
+            "/api/privacy-incidents",
+            get(list_incidents).post(add_incident),
+        )
         .route("/api/privacy-journal", get(journal))
 }
 
@@ -195,7 +201,12 @@ async fn extend_request(
     let body: ExtendBody = json_body(&state, request.into_body()).await?;
     let extended = state
         .pipeline
-        .extend_request(id, body.notice.as_deref().unwrap_or(""), &by.name, Utc::now())
+        .extend_request(
+            id,
+            body.notice.as_deref().unwrap_or(""),
+            &by.name,
+            Utc::now(),
+        )
         .await?;
     Ok(Json(json!({ "request": extended })).into_response())
 }
@@ -207,7 +218,10 @@ async fn close_request(
 ) -> Result<Response, ApiError> {
     coordinator_only(&by)?;
     let id = request_id(&id)?;
-    let closed = state.pipeline.close_request(id, &by.name, Utc::now()).await?;
+    let closed = state
+        .pipeline
+        .close_request(id, &by.name, Utc::now())
+        .await?;
     Ok(Json(json!({ "request": closed })).into_response())
 }
 

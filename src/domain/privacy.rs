@@ -110,7 +110,7 @@ pub fn purge_overdue(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> bool {
-    last_run.is_none_or(|last| last < last_scheduled_purge(at, tz, now))
+    last_run.map_or(true, |last| last < last_scheduled_purge(at, tz, now))
 }
 
 /// What a citizen asked the city for.

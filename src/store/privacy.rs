@@ -443,17 +443,25 @@ fn job_prefix(id: ThreadId) -> Vec<u8> {
 /// # Errors
 /// The store cannot be read or the new one written; the old one is then left in place.
 pub(super) fn rewrite_if_asked(dir: &Path) -> Result<bool> {
+    let fresh = sibling(dir, "rewrite");
+    let old = sibling(dir, "old");
+    let io = |what: &str, e: std::io::Error| StoreError::Flush(format!("{what}: {e}"));
+    // A rewrite cut short by a crash: between the two renames the store is only in `old`
+    // (bring it back, the marker with it: it is rewritten again); after them, `old` is a
+    // leftover to delete.
+    if old.exists() {
+        if dir.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| io("deleting the old store's files", e))?;
+        } else {
+            std::fs::rename(&old, dir).map_err(|e| io("restoring the store", e))?;
+        }
+    }
     let marker = dir.join(REWRITE_MARKER);
     if !marker.exists() {
         return Ok(false);
     }
-    let fresh = sibling(dir, "rewrite");
-    let old = sibling(dir, "old");
-    let io = |what: &str, e: std::io::Error| StoreError::Flush(format!("{what}: {e}"));
-    for leftover in [&fresh, &old] {
-        if leftover.exists() {
-            std::fs::remove_dir_all(leftover).map_err(|e| io("a leftover rewrite", e))?;
-        }
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(|e| io("a leftover rewrite", e))?;
     }
     {
         let source = sled::Config::new()
@@ -488,4 +496,164 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "store".into());
     dir.with_file_name(format!("{name}.{suffix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::{MessageKind, PlatformMessageId};
+    use crate::domain::outbox::Reply;
+    use crate::domain::thread::{AuditKind, Triage};
+    use crate::domain::{Category, Language};
+    use crate::store::ThreadWrite;
+    use crate::testing::policy;
+    use chrono::TimeZone;
+
+    fn first(store: &Store, sender: &str, text: &str) -> ThreadId {
+        let at = Utc.with_ymd_and_hms(2026, 11, 16, 14, 0, 0).unwrap();
+        let t = Thread::open(
+            store.next_thread_id(),
+            Channel::web(),
+            Sender::parse(sender).unwrap(),
+            at,
+            Triage {
+                category: Category::Complaint,
+                language: Language::Fr,
+                confidence: 0.9,
+            },
+            &policy(),
+        );
+        let id = t.id;
+        let job = Job::reply(
+            Destination::Web,
+            Reply {
+                thread_id: id,
+                seq: 1,
+                kind: MessageKind::Acknowledgment,
+                channel: "web".into(),
+                recipient: sender.into(),
+                text: format!("accusé: {text}"),
+                language: Language::Fr,
+                agent: None,
+                last_citizen_at: at,
+                at,
+                post: None,
+                post_id: None,
+                alert: None,
+            },
+            at,
+        );
+        let mut w = ThreadWrite::new(None, t);
+        w.messages.push(StoredMessage {
+            kind: MessageKind::Citizen,
+            author: "citizen".into(),
+            at,
+            text: text.into(),
+            masked: None,
+            platform_id: Some(format!("pid-{sender}")),
+            ignored: false,
+        });
+        w.audit
+            .push(AuditEvent::new(at, AuditKind::Received, "citizen", ""));
+        w.dedupe = Some(PlatformMessageId::parse(&format!("pid-{sender}")).unwrap());
+        w.sender = Some(SenderRecord {
+            strikes: vec![at],
+            warned_at: Some(at),
+            blocked_at: None,
+        });
+        w.jobs.push(job);
+        store.write(w).unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn an_erasure_leaves_no_identity_nor_text_and_keeps_the_counted_indexes_right() {
+        let store = Store::temporary().unwrap();
+        let alice = first(&store, "alice", "rue des Érables");
+        let bob = first(&store, "bob", "rue des Pins");
+        let (web, who) = (Channel::web(), Sender::parse("alice").unwrap());
+        assert_eq!(store.held(&web, &who).unwrap().threads.len(), 1);
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        let event = |_: &Removed| AuditEvent::new(at, AuditKind::Erased, "Marie", "");
+        let removed = store
+            .anonymise(Anonymisation {
+                threads: &[alice],
+                party: Some((&web, &who)),
+                event: &event,
+                journal: None,
+                closing: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(removed.threads, 1);
+        assert_eq!(removed.pending_jobs_cancelled, 1);
+        assert_eq!(removed.platform_ids, 1);
+
+        let held = store.held(&web, &who).unwrap();
+        assert!(held.threads.is_empty() && held.jobs.is_empty() && held.platform_ids.is_empty());
+        assert!(held.sender.is_none());
+        assert!(store.latest_thread(&web, &who).unwrap().is_none());
+        let pid = PlatformMessageId::parse("pid-alice").unwrap();
+        assert!(store.seen(&web, &who, &pid).unwrap().is_none());
+        let thread = store.thread(alice).unwrap().unwrap();
+        assert_eq!(thread.sender.as_str(), privacy::ANONYMOUS);
+        let messages = store.messages(alice).unwrap();
+        assert_eq!(messages[0].text, privacy::ERASED_TEXT);
+        assert!(messages[0].platform_id.is_none());
+        assert_eq!(
+            store.audit(alice).unwrap().last().unwrap().kind,
+            AuditKind::Erased
+        );
+        // Nothing of the raw bytes is left readable in the live tree.
+        for entry in store.tree.iter() {
+            let (k, v) = entry.unwrap();
+            for needle in ["alice", "Érables"] {
+                assert!(
+                    !String::from_utf8_lossy(&k).contains(needle)
+                        && !String::from_utf8_lossy(&v).contains(needle),
+                    "{needle} is still in the store"
+                );
+            }
+        }
+        // Bob is untouched, and the counted indexes still equal a recount.
+        assert_eq!(
+            store
+                .held(&web, &Sender::parse("bob").unwrap())
+                .unwrap()
+                .threads[0]
+                .0
+                .id,
+            bob
+        );
+        let recount = store.recount().unwrap();
+        for state in JobState::LISTED {
+            assert_eq!(
+                store.count_jobs(state) as i64,
+                recount
+                    .get(&[super::super::JOB_STATE, state.code()])
+                    .copied()
+                    .unwrap_or(0)
+            );
+        }
+        assert_eq!(store.count_jobs(JobState::Pending), 1);
+    }
+
+    #[test]
+    fn a_rewrite_cut_short_between_its_renames_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let id = {
+            let store = Store::open(&path).unwrap();
+            let id = first(&store, "carole", "rue des Saules");
+            store.flush().unwrap();
+            std::fs::write(path.join(REWRITE_MARKER), b"").unwrap();
+            id
+        };
+        // The crash: the store moved aside, the fresh copy not yet in place.
+        std::fs::rename(&path, sibling(&path, "old")).unwrap();
+        let store = Store::open(&path).unwrap();
+        assert!(store.thread(id).unwrap().is_some(), "the store came back");
+        assert!(!path.join(REWRITE_MARKER).exists(), "and was rewritten");
+        assert!(!sibling(&path, "old").exists());
+    }
 }

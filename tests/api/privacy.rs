@@ -318,6 +318,45 @@ async fn snapshot(app: &TestApp, ids: &[String]) -> Vec<Value> {
 }
 
 #[tokio::test]
+async fn an_erasure_on_a_stopped_store_rewrites_its_files_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store");
+    let served = serve_with(&data, &[]);
+    let (status, _) = post_to(
+        &served,
+        "/api/messages",
+        json!({ "sender": "david-offline", "text": "Mon code d'accès est KX-99-TRW" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    drop(served);
+    assert!(
+        !files_containing(&data, "KX-99-TRW").is_empty(),
+        "the store holds the message"
+    );
+
+    let out = guichet(&data)
+        .args(["citizen", "erase", "web", "david-offline"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rewritten"));
+    assert!(files_containing(&data, "KX-99-TRW").is_empty());
+    assert!(files_containing(&data, "david-offline").is_empty());
+    let export = guichet(&data)
+        .args(["citizen", "export", "web", "david-offline"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(doc["held"], false);
+}
+
+#[tokio::test]
 async fn the_purge_anonymises_only_resolved_threads_past_retention_and_its_dry_run_changes_nothing()
 {
     let app = spawn_app_with(|s| {

@@ -766,3 +766,58 @@ async fn logs_at_info_and_debug_carry_no_message_text_nor_sender_over_a_whole_sc
         }
     }
 }
+
+async fn still(app: &TestApp, thread: &str) -> bool {
+    let (_, detail) = app.staff_get(&format!("/api/threads/{thread}")).await;
+    mentions(&detail, "Vieillotte")
+}
+
+#[tokio::test]
+async fn the_daily_purge_runs_when_its_hour_was_missed_and_only_then() {
+    let app = spawn_app_with(|s| s.messages.max_age_hours = 24 * 365 * 5).await;
+    let started = eventually(Duration::from_secs(10), || async {
+        app.pipeline.last_purge().unwrap().is_some()
+    })
+    .await;
+    assert!(
+        started,
+        "the server's start-up purge ran on its fresh store"
+    );
+    let long_ago = (Utc::now() - Days::days(900)).to_rfc3339();
+    let (status, body) = app
+        .post_message(
+            json!({ "sender": "eve-daily", "text": "Rue Vieillotte", "sent_at": long_ago }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let thread = body["thread_id"].as_str().unwrap().to_owned();
+    app.staff_post(&format!("/api/threads/{thread}/resolve"), json!({}))
+        .await;
+
+    // The start-up purge already ran today: a second job finds nothing overdue.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let job = tokio::spawn(guichet::retention::run(
+        Arc::clone(&app.pipeline),
+        stopped.clone(),
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(still(&app, &thread).await, "nothing runs before its hour");
+
+    // Its last run two days ago: the job is overdue and runs at once.
+    let two_days_ago = Utc::now() - Days::days(2);
+    app.pipeline
+        .store()
+        .set_last_purge(two_days_ago)
+        .await
+        .unwrap();
+    let job2 = tokio::spawn(guichet::retention::run(Arc::clone(&app.pipeline), stopped));
+    let purged = eventually(Duration::from_secs(10), || async {
+        !still(&app, &thread).await
+    })
+    .await;
+    assert!(purged, "the overdue purge anonymised the thread");
+    assert!(app.pipeline.last_purge().unwrap().unwrap() > two_days_ago);
+    stop.send(true).unwrap();
+    job.await.unwrap();
+    job2.await.unwrap();
+}

@@ -821,3 +821,75 @@ async fn the_daily_purge_runs_when_its_hour_was_missed_and_only_then() {
     job.await.unwrap();
     job2.await.unwrap();
 }
+
+#[tokio::test]
+async fn the_coordinators_commands_reach_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store");
+    let served = serve_with(&data, &[]);
+    let (status, _) = post_to(
+        &served,
+        "/api/messages",
+        json!({ "sender": "francine-cli", "text": "Déneigement de la rue Farfadet" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let run = |args: &[&str]| {
+        let out = guichet(&data).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let recorded = run(&[
+        "citizen",
+        "request",
+        "web",
+        "francine-cli",
+        "--kind",
+        "access",
+    ]);
+    assert!(
+        recorded.contains("demande 1") && recorded.contains("request 1"),
+        "{recorded}"
+    );
+    let nearing: Value =
+        serde_json::from_str(&run(&["citizen", "requests", "--nearing", "20", "--json"])).unwrap();
+    assert_eq!(nearing[0]["days_left"], 20);
+    let out = dir.path().join("francine.json");
+    run(&[
+        "citizen",
+        "export",
+        "web",
+        "francine-cli",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert!(mentions(&doc, "Farfadet"));
+    assert_eq!(doc["requests"][0]["kind"], "access");
+    let extended = run(&["citizen", "extend", "1", "--notice", "Avis envoyé"]);
+    assert!(extended.contains("prolongée"), "{extended}");
+    run(&["citizen", "close", "1"]);
+    let dry = run(&["purge", "--dry-run"]);
+    assert!(dry.contains("dry run: 0 resolved thread(s)"), "{dry}");
+    let journal: Value = serde_json::from_str(&run(&["privacy-journal", "--json"])).unwrap();
+    let kinds: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["request", "export", "extension", "request_closed"] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    let refused = guichet(&data)
+        .args(["citizen", "extend", "1", "--notice", "encore"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("closed"));
+}

@@ -509,8 +509,9 @@ impl Pipeline {
                 };
                 // Relayed to the citizen on their channel through the outbox (on the web only
                 // when the site has a callback to receive it).
+                // An erased or anonymised citizen has no address left to answer to.
                 let to = Destination::citizen(t.channel.as_str())
-                    .filter(|_| relay)
+                    .filter(|_| relay && crate::domain::privacy::is_person(&t.sender))
                     .filter(|d| {
                         *d != Destination::Web
                             || !self.settings.channels.web.callback_url.trim().is_empty()

@@ -202,6 +202,16 @@ async fn erasure_removes_the_citizen_from_every_staff_route_and_export_while_the
     assert!(erasure["detail"].as_str().unwrap().starts_with("1 thread"));
     assert!(!mentions(&journal, "alice-erase"));
 
+    // An answer on the anonymised thread is kept but goes nowhere: nobody is left to send to.
+    let (status, answered) = app
+        .staff_post(
+            &format!("/api/threads/{alice}/replies"),
+            json!({ "agent": "Luc", "text": "Suivi" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{answered}");
+    assert_eq!(answered["relayed"], false);
+
     // The citizen may write again: a new thread, nothing of the old one attached.
     let again = say(&app, "alice-erase", "Bonjour de nouveau").await;
     assert_ne!(again, alice);

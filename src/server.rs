@@ -87,6 +87,9 @@ pub async fn run(
     pipeline
         .refuse_plaintext_destinations(chrono::Utc::now())
         .await?;
+    pipeline
+        .record_unfinished_rewrite(chrono::Utc::now())
+        .await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let retention = tokio::spawn(crate::retention::run(
         Arc::clone(&pipeline),

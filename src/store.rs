@@ -239,7 +239,17 @@ impl Store {
     /// # Errors
     /// The directory cannot be created or is locked by another running guichet.
     pub fn open(dir: &Path) -> Result<Store> {
-        privacy::rewrite_if_asked(dir)?;
+        match privacy::rewrite_if_asked(dir) {
+            // Locked by another process, or unreadable: as opening it would be.
+            Err(e @ StoreError::Open { .. }) => return Err(e),
+            // The store itself is intact: guichet runs, and the server records the failure in
+            // the register of confidentiality incidents (see `rewrite_pending`).
+            Err(e) => tracing::error!(
+                error = %e,
+                "the store could not be rewritten: erased data stays in its files"
+            ),
+            Ok(_) => {}
+        }
         // HighThroughput rather than sled's default LowSpace: less CPU per write for more
         // space on disk; on the load generator, a quarter more durable messages per second.
         let db = sled::Config::new()

@@ -623,6 +623,54 @@ impl Pipeline {
         Ok(self.store.journal_entries()?)
     }
 
+    /// At start-up, just after the store was opened: when the rewrite an erasure or a purge
+    /// asked for could not be done, erased text is still in the store's files. That is
+    /// recorded in the register of confidentiality incidents (once a day), and guichet runs.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn record_unfinished_rewrite(&self, now: DateTime<Utc>) -> Result<(), PipelineError> {
+        if !self.store.rewrite_pending() {
+            return Ok(());
+        }
+        let what = "the store could not be rewritten at start-up: the text of erased or anonymised messages remains in its files (see the log for the cause) / le stockage n'a pu être réécrit au démarrage : le texte effacé demeure dans ses fichiers";
+        self.add_incident_once(
+            IncidentFields {
+                what: Some(what.into()),
+                when: Some(self.today(now).to_string()),
+                known_on: None,
+                data: Some("text of erased or anonymised messages, in the store's files on this machine / texte de messages effacés, dans les fichiers du stockage".into()),
+                people: Some(0),
+                risk: Some("low: the files stay on the city's machine, unreadable through guichet / faible : fichiers sur le serveur de la ville, illisibles par guichet".into()),
+                serious: false,
+                measures: Some("fix the cause in the log and restart guichet, which rewrites the store / corriger la cause et redémarrer guichet".into()),
+                notifications: Some("none required / aucun avis requis".into()),
+            },
+            now,
+        )
+        .await
+    }
+
+    /// Adds guichet's own entry unless the same one was recorded within a day (a supervisor's
+    /// restarts must not fill the register).
+    async fn add_incident_once(
+        &self,
+        fields: IncidentFields,
+        now: DateTime<Utc>,
+    ) -> Result<(), PipelineError> {
+        let what = fields.what.clone().unwrap_or_default();
+        let recent = self.store.incidents()?.into_iter().any(|i| {
+            i.source == IncidentSource::Guichet
+                && i.what == what
+                && now - i.recorded_at < chrono::Duration::hours(24)
+        });
+        if !recent {
+            self.add_incident(fields, IncidentSource::Guichet, "guichet", now)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Refuses to start when a destination that receives citizens' messages is configured
     /// without TLS on a host other than this machine, and records the refusal in the
     /// register of confidentiality incidents (once a day for the same cause, so that a
@@ -637,13 +685,7 @@ impl Pipeline {
         let what = format!(
             "{key} ({url}) is a non-loopback host without TLS: citizens' messages would cross the network in clear. guichet refused to start; nothing was sent. / {key} désigne un hôte distant sans TLS : guichet a refusé de démarrer, rien n'a été transmis."
         );
-        let recent = self.store.incidents()?.into_iter().any(|i| {
-            i.source == IncidentSource::Guichet
-                && i.what == what
-                && now - i.recorded_at < chrono::Duration::hours(24)
-        });
-        if !recent {
-            let fields = IncidentFields {
+        let fields = IncidentFields {
                 what: Some(what),
                 when: Some(self.today(now).to_string()),
                 known_on: None,
@@ -654,9 +696,7 @@ impl Pipeline {
                 measures: Some(format!("start-up refused until {key} uses https / démarrage refusé tant que {key} n'utilise pas https")),
                 notifications: Some("none required / aucun avis requis".into()),
             };
-            self.add_incident(fields, IncidentSource::Guichet, "guichet", now)
-                .await?;
-        }
+        self.add_incident_once(fields, now).await?;
         anyhow::bail!(
             "{key} ({url}) would send citizens' messages without TLS to a host other than this machine: use https (recorded in the register of confidentiality incidents, `guichet privacy-incident list`)"
         )

@@ -266,6 +266,15 @@ impl Store {
         Ok(removed)
     }
 
+    /// An erasure or a purge asked for a rewrite of the store's files that has not happened
+    /// yet. Right after [`Store::open`], that means the rewrite failed.
+    pub fn rewrite_pending(&self) -> bool {
+        self.inner
+            .dir
+            .as_ref()
+            .is_some_and(|dir| dir.join(REWRITE_MARKER).exists())
+    }
+
     fn ask_for_rewrite(&self) -> Result<()> {
         if let Some(dir) = &self.inner.dir {
             std::fs::write(dir.join(REWRITE_MARKER), b"")

@@ -903,3 +903,25 @@ async fn the_coordinators_commands_reach_a_running_server() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("closed"));
 }
+
+#[tokio::test]
+async fn a_rewrite_that_cannot_be_done_lets_guichet_run_and_is_recorded_in_the_register() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    drop(guichet::store::Store::open(&path).unwrap());
+    std::fs::write(path.join(guichet::store::privacy::REWRITE_MARKER), b"").unwrap();
+    // Where the rewrite builds its fresh copy, something that is not a directory.
+    std::fs::write(dir.path().join("store.rewrite"), b"in the way").unwrap();
+    let mut settings = crate::helpers::default_settings();
+    settings.store.path = path;
+    settings.responses.dir = Some(crate::helpers::manifest().join("responses"));
+    let pipeline = guichet::server::build(settings).expect("guichet opens its store anyway");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stop = tokio::time::sleep(Duration::from_millis(300));
+    guichet::server::run(listener, Arc::clone(&pipeline), stop)
+        .await
+        .expect("guichet runs");
+    let incidents = pipeline.incidents().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    assert!(incidents[0].what.contains("could not be rewritten"));
+}

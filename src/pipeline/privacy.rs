@@ -633,18 +633,12 @@ impl Pipeline {
         if !self.store.rewrite_pending() {
             return Ok(());
         }
-        let what = "the store could not be rewritten at start-up: the text of erased or anonymised messages remains in its files (see the log for the cause) / le stockage n'a pu être réécrit au démarrage : le texte effacé demeure dans ses fichiers";
         self.add_incident_once(
-            IncidentFields {
-                what: Some(what.into()),
-                when: Some(self.today(now).to_string()),
-                known_on: None,
-                data: Some("text of erased or anonymised messages, in the store's files on this machine / texte de messages effacés, dans les fichiers du stockage".into()),
-                people: Some(0),
-                risk: Some("low: the files stay on the city's machine, unreadable through guichet / faible : fichiers sur le serveur de la ville, illisibles par guichet".into()),
-                serious: false,
-                measures: Some("fix the cause in the log and restart guichet, which rewrites the store / corriger la cause et redémarrer guichet".into()),
-                notifications: Some("none required / aucun avis requis".into()),
+            GuichetIncident {
+                what: "the store could not be rewritten at start-up: the text of erased or anonymised messages remains in its files (see the log for the cause) / le stockage n'a pu être réécrit au démarrage : le texte effacé demeure dans ses fichiers".into(),
+                data: "text of erased or anonymised messages, in the store's files on this machine / texte de messages effacés, dans les fichiers du stockage",
+                risk: "low: the files stay on the city's machine, unreadable through guichet / faible : fichiers sur le serveur de la ville, illisibles par guichet",
+                measures: "fix the cause in the log and restart guichet, which rewrites the store / corriger la cause et redémarrer guichet".into(),
             },
             now,
         )
@@ -655,19 +649,31 @@ impl Pipeline {
     /// restarts must not fill the register).
     async fn add_incident_once(
         &self,
-        fields: IncidentFields,
+        incident: GuichetIncident,
         now: DateTime<Utc>,
     ) -> Result<(), PipelineError> {
-        let what = fields.what.clone().unwrap_or_default();
         let recent = self.store.incidents()?.into_iter().any(|i| {
             i.source == IncidentSource::Guichet
-                && i.what == what
+                && i.what == incident.what
                 && now - i.recorded_at < chrono::Duration::hours(24)
         });
-        if !recent {
-            self.add_incident(fields, IncidentSource::Guichet, "guichet", now)
-                .await?;
+        if recent {
+            return Ok(());
         }
+        let fields = IncidentFields {
+            what: Some(incident.what),
+            when: Some(self.today(now).to_string()),
+            known_on: None,
+            data: Some(incident.data.into()),
+            // Found before anything left: nobody's data went anywhere.
+            people: Some(0),
+            risk: Some(incident.risk.into()),
+            serious: false,
+            measures: Some(incident.measures),
+            notifications: Some("none required / aucun avis requis".into()),
+        };
+        self.add_incident(fields, IncidentSource::Guichet, "guichet", now)
+            .await?;
         Ok(())
     }
 
@@ -685,22 +691,25 @@ impl Pipeline {
         let what = format!(
             "{key} ({url}) is a non-loopback host without TLS: citizens' messages would cross the network in clear. guichet refused to start; nothing was sent. / {key} désigne un hôte distant sans TLS : guichet a refusé de démarrer, rien n'a été transmis."
         );
-        let fields = IncidentFields {
-                what: Some(what),
-                when: Some(self.today(now).to_string()),
-                known_on: None,
-                data: Some("messages of citizens, their identifiers on the platforms, agents' answers (none sent) / messages des citoyens, leurs identifiants, réponses des agents (aucun transmis)".into()),
-                people: Some(0),
-                risk: Some("no risk of serious injury: the start-up was refused before any delivery / aucun risque de préjudice sérieux : démarrage refusé avant tout envoi".into()),
-                serious: false,
-                measures: Some(format!("start-up refused until {key} uses https / démarrage refusé tant que {key} n'utilise pas https")),
-                notifications: Some("none required / aucun avis requis".into()),
-            };
-        self.add_incident_once(fields, now).await?;
+        let incident = GuichetIncident {
+            what,
+            data: "messages of citizens, their identifiers on the platforms, agents' answers (none sent) / messages des citoyens, leurs identifiants, réponses des agents (aucun transmis)",
+            risk: "no risk of serious injury: the start-up was refused before any delivery / aucun risque de préjudice sérieux : démarrage refusé avant tout envoi",
+            measures: format!("start-up refused until {key} uses https / démarrage refusé tant que {key} n'utilise pas https"),
+        };
+        self.add_incident_once(incident, now).await?;
         anyhow::bail!(
             "{key} ({url}) would send citizens' messages without TLS to a host other than this machine: use https (recorded in the register of confidentiality incidents, `guichet privacy-incident list`)"
         )
     }
+}
+
+/// An incident guichet records itself, found before any data left.
+struct GuichetIncident {
+    what: String,
+    data: &'static str,
+    risk: &'static str,
+    measures: String,
 }
 
 fn purged(t: &Thread) -> Purged {

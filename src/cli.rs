@@ -1,5 +1,5 @@
 //! The `guichet` command line: `serve`, `classify`, `eval`, `overdue`, `threads`, `show`,
-//! `resolve`, `unblock`, `outbox`, `check`.
+//! `resolve`, `unblock`, `outbox`, `check`; citizens' data in [`privacy`].
 //!
 //! The staff commands read the store directly; while `guichet serve` holds the store (sled
 //! allows one process), they ask the running server's staff API instead, with the same
@@ -32,6 +32,8 @@ use crate::responses::{Origin, Responses};
 use crate::server;
 use crate::staff::{Detail, Filter, OutboxEntry, OutboxFilter, Summary};
 use crate::store::StoreError;
+
+mod privacy;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -134,6 +136,27 @@ enum Command {
     Corrections {
         #[command(subcommand)]
         action: CorrectionsAction,
+    },
+    /// Citizens' data: export, erase, and their access and erasure requests.
+    Citizen {
+        #[command(subcommand)]
+        action: privacy::CitizenAction,
+    },
+    /// Anonymise the resolved threads past retention.resolved_days now.
+    Purge {
+        /// Only print what would be anonymised; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The register of confidentiality incidents.
+    PrivacyIncident {
+        #[command(subcommand)]
+        action: privacy::IncidentAction,
+    },
+    /// The journal of privacy actions: exports, erasures, purges, requests, incidents.
+    PrivacyJournal {
+        #[arg(long)]
+        json: bool,
     },
     /// Validate the configuration and every response template.
     Check,
@@ -262,6 +285,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             corrections,
         } => eval(&file, json, corrections.as_deref()),
         Command::Check => check(settings()?, &config),
+        Command::Citizen { action } => privacy::citizen(settings()?, action).await,
+        Command::Purge { dry_run } => privacy::purge(settings()?, dry_run).await,
+        Command::PrivacyIncident { action } => privacy::incident(settings()?, action).await,
+        Command::PrivacyJournal { json } => privacy::journal(settings()?, json).await,
         Command::Report { from, to, format } => {
             if !matches!(format.as_str(), "text" | "csv" | "json") {
                 bail!("--format is text, csv or json");

@@ -148,6 +148,47 @@ pub struct Settings {
     pub digest: DigestSettings,
     #[serde(default)]
     pub desk: DeskSettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// `[retention]`: how long citizens' resolved threads are kept before they are anonymised.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// A resolved thread whose last message is older than this many days is anonymised.
+    #[serde(default = "default_resolved_days")]
+    pub resolved_days: u32,
+    /// The city-local time of the daily purge (`HH:MM`), a quiet hour.
+    #[serde(default = "default_purge_at")]
+    pub at: String,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> RetentionSettings {
+        RetentionSettings {
+            resolved_days: default_resolved_days(),
+            at: default_purge_at(),
+        }
+    }
+}
+
+fn default_resolved_days() -> u32 {
+    730
+}
+
+fn default_purge_at() -> String {
+    "03:30".to_owned()
+}
+
+impl RetentionSettings {
+    /// The time of the daily purge.
+    ///
+    /// # Errors
+    /// `at` is not a time such as 03:30.
+    pub fn purge_at(&self) -> Result<NaiveTime, String> {
+        parse_time("retention.at", &self.at)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -960,6 +1001,10 @@ impl Settings {
                 "channels.web.callback_url \"{url}\" is not an http(s) URL"
             ));
         }
+        if self.retention.resolved_days == 0 {
+            return Err("retention.resolved_days must be at least 1".into());
+        }
+        self.retention.purge_at()?;
         self.validate_forwarders()?;
         self.validate_alerts()?;
         self.channels.discord.validate()?;

@@ -18,6 +18,7 @@
 //! - [`watcher`] — the background task that records at-risk and overdue transitions.
 //! - [`digest`] — the background task that queues the coordinator's daily digest.
 //! - [`notices`] — what alerts and the digest say to staff by e-mail and webhook.
+//! - [`retention`] — the daily purge that anonymises resolved threads past retention.
 //! - [`outbox`] — the background task that delivers every job (tickets, replies, posts,
 //!   alerts), with retries.
 //! - [`forwarders`] — the senders of jobs: webhook, Open311, the web channel's callback, and
@@ -45,6 +46,7 @@ pub mod notices;
 pub mod outbox;
 pub mod pipeline;
 pub mod responses;
+pub mod retention;
 pub mod server;
 pub mod staff;
 pub mod status;

@@ -42,6 +42,9 @@ mod digests;
 
 pub use digests::DigestOutcome;
 
+mod privacy;
+pub use privacy::{CitizenExport, Erasure, Purge};
+
 const LOCK_STRIPES: usize = 256;
 
 /// Why the pipeline could not do what was asked.
@@ -61,6 +64,12 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("the work stopped before it ended: {0}")]
     Aborted(String),
+    /// A record asked for by its id does not exist (a request).
+    #[error("{0}")]
+    NotFound(String),
+    /// What was given cannot be recorded, as a sentence.
+    #[error("{0}")]
+    Invalid(String),
     /// The platform message that caused this action was recorded before: nothing changed.
     #[error("the platform message was already recorded on {0}")]
     Duplicate(ThreadId),
@@ -506,8 +515,9 @@ impl Pipeline {
                 };
                 // Relayed to the citizen on their channel through the outbox (on the web only
                 // when the site has a callback to receive it).
+                // An erased or anonymised citizen has no address left to answer to.
                 let to = Destination::citizen(t.channel.as_str())
-                    .filter(|_| relay)
+                    .filter(|_| relay && crate::domain::privacy::is_person(&t.sender))
                     .filter(|d| {
                         *d != Destination::Web
                             || !self.settings.channels.web.callback_url.trim().is_empty()

@@ -84,7 +84,17 @@ pub async fn run(
     pipeline: Arc<Pipeline>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    pipeline
+        .refuse_plaintext_destinations(chrono::Utc::now())
+        .await?;
+    pipeline
+        .record_unfinished_rewrite(chrono::Utc::now())
+        .await?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let retention = tokio::spawn(crate::retention::run(
+        Arc::clone(&pipeline),
+        stop_rx.clone(),
+    ));
     let forwarders = Arc::new(Forwarders::new(pipeline.settings())?);
     let watcher = tokio::spawn(watcher::run(Arc::clone(&pipeline), stop_rx.clone()));
     let digests = tokio::spawn(digest::run(
@@ -137,7 +147,7 @@ pub async fn run(
     let stopped_by = serve(listener, app, pipeline.settings(), shutdown, store_failed).await;
 
     let _ = stop_tx.send(true);
-    for task in [watcher, digests, outbox, sweeper]
+    for task in [watcher, digests, outbox, sweeper, retention]
         .into_iter()
         .chain(discord)
     {

@@ -27,6 +27,7 @@
 //! | `g`    | city-local day (`YYYYMMDD`)        | the digests queued that day   |
 //! | `O`    | opened_at ++ thread id             | (threads by opening time)     |
 //! | `S`    | hash of a desk session's id        | the session                   |
+//! | `P`    | kind ++ id                         | requests, incidents, journal (see [`privacy`]) |
 //!
 //! The entries of the `z`, `k` and `v` indexes are also counted in memory as batches apply
 //! (counted once from the indexes at open), so that `/metrics` reads its gauges without a
@@ -59,6 +60,9 @@ use crate::domain::sender::SenderRecord;
 use crate::domain::session::Session;
 use crate::domain::staff::Member;
 use crate::domain::thread::{Alerted, AuditEvent, Correction, Thread, ThreadId, ThreadState};
+
+pub mod privacy;
+pub use privacy::{Anonymisation, Held, Removed};
 
 /// Errors of the store. The caller decides: a request gets a 500, a command exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -237,11 +241,23 @@ fn to_batch(ops: impl IntoIterator<Item = Op>) -> sled::Batch {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`, first rewriting its files when an erasure
+    /// asked for it (see [`privacy`]).
     ///
     /// # Errors
     /// The directory cannot be created or is locked by another running guichet.
     pub fn open(dir: &Path) -> Result<Store> {
+        match privacy::rewrite_if_asked(dir) {
+            // Locked by another process, or unreadable: as opening it would be.
+            Err(e @ StoreError::Open { .. }) => return Err(e),
+            // The store itself is intact: guichet runs, and the server records the failure in
+            // the register of confidentiality incidents (see `rewrite_pending`).
+            Err(e) => tracing::error!(
+                error = %e,
+                "the store could not be rewritten: erased data stays in its files"
+            ),
+            Ok(_) => {}
+        }
         // HighThroughput rather than sled's default LowSpace: less CPU per write for more
         // space on disk; on the load generator, a quarter more durable messages per second.
         let db = sled::Config::new()

@@ -40,6 +40,8 @@ use crate::pipeline::{Pipeline, PipelineError};
 use crate::staff::{Filter, OutboxEntry, OutboxFilter};
 use crate::status::Connections;
 
+mod privacy;
+
 /// Seconds a client is told to wait when the store cannot take writes.
 const RETRY_AFTER_UNAVAILABLE: u64 = 30;
 
@@ -152,6 +154,8 @@ impl From<PipelineError> for ApiError {
                 format!("there is no outbox job {id}"),
             ),
             PipelineError::Job(message) => ApiError::new(StatusCode::CONFLICT, message),
+            PipelineError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+            PipelineError::Invalid(message) => ApiError::bad(message),
             PipelineError::Duplicate(id) => ApiError::new(
                 StatusCode::CONFLICT,
                 format!("this message was already recorded on {id}"),
@@ -189,6 +193,7 @@ pub fn router(state: AppState, platforms: Router) -> Router {
         .route("/api/export.csv", get(export_csv))
         .route("/api/staff", get(list_staff).post(add_staff))
         .route("/api/staff/{name}/revoke", post(revoke_staff))
+        .merge(privacy::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
     Router::new()
         .route("/api/messages", post(post_message))

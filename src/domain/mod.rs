@@ -9,6 +9,7 @@ pub mod export;
 pub mod intake;
 pub mod message;
 pub mod outbox;
+pub mod privacy;
 pub mod report;
 pub mod sender;
 pub mod session;

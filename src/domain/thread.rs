@@ -189,6 +189,12 @@ pub enum AuditKind {
     Corrected,
     /// An agent's internal note, never sent to the citizen.
     Note,
+    /// A coordinator exported what guichet holds on the thread's citizen.
+    Exported,
+    /// The citizen's data was erased on their request: text, identity and platform ids.
+    Erased,
+    /// The retention period ended: text, identity and platform ids were removed.
+    Anonymised,
 }
 
 /// One line of a thread's audit log.

@@ -19,5 +19,6 @@ mod messenger;
 mod moderation;
 mod open311;
 mod outbox;
+mod privacy;
 mod rejections;
 mod staff;

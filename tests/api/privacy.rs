@@ -374,6 +374,12 @@ async fn the_purge_anonymises_only_resolved_threads_past_retention_and_its_dry_r
         s.retention.resolved_days = 730;
     })
     .await;
+    // The start-up purge ran on the empty store before these old threads exist.
+    let started = eventually(Duration::from_secs(30), || async {
+        app.pipeline.last_purge().unwrap().is_some()
+    })
+    .await;
+    assert!(started);
     let long_ago = (Utc::now() - Days::days(800)).to_rfc3339();
     let recently = (Utc::now() - Days::days(700)).to_rfc3339();
     let post = |sender: &'static str, text: &'static str, at: String| {
@@ -785,7 +791,7 @@ async fn still(app: &TestApp, thread: &str) -> bool {
 #[tokio::test]
 async fn the_daily_purge_runs_when_its_hour_was_missed_and_only_then() {
     let app = spawn_app_with(|s| s.messages.max_age_hours = 24 * 365 * 5).await;
-    let started = eventually(Duration::from_secs(10), || async {
+    let started = eventually(Duration::from_secs(30), || async {
         app.pipeline.last_purge().unwrap().is_some()
     })
     .await;
@@ -801,8 +807,10 @@ async fn the_daily_purge_runs_when_its_hour_was_missed_and_only_then() {
         .await;
     assert_eq!(status, 200, "{body}");
     let thread = body["thread_id"].as_str().unwrap().to_owned();
-    app.staff_post(&format!("/api/threads/{thread}/resolve"), json!({}))
+    let (status, resolved) = app
+        .staff_post(&format!("/api/threads/{thread}/resolve"), json!({}))
         .await;
+    assert_eq!(status, 200, "{resolved}");
 
     // The start-up purge already ran today: a second job finds nothing overdue.
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -821,12 +829,17 @@ async fn the_daily_purge_runs_when_its_hour_was_missed_and_only_then() {
         .await
         .unwrap();
     let job2 = tokio::spawn(guichet::retention::run(Arc::clone(&app.pipeline), stopped));
-    let purged = eventually(Duration::from_secs(10), || async {
+    let purged = eventually(Duration::from_secs(30), || async {
         !still(&app, &thread).await
     })
     .await;
     assert!(purged, "the overdue purge anonymised the thread");
-    assert!(app.pipeline.last_purge().unwrap().unwrap() > two_days_ago);
+    // The run is recorded once its threads are done.
+    let recorded = eventually(Duration::from_secs(30), || async {
+        app.pipeline.last_purge().unwrap().unwrap() > two_days_ago
+    })
+    .await;
+    assert!(recorded, "the purge recorded its run");
     stop.send(true).unwrap();
     job.await.unwrap();
     job2.await.unwrap();

@@ -11,8 +11,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::config::DeskSettings;
-use crate::domain::digest::{Digest, Listed};
+use crate::domain::digest::{Digest, Listed, RequestDue};
 use crate::domain::outbox::Reply;
+use crate::domain::privacy::RequestKind;
 use crate::domain::thread::{Alerted, ThreadId};
 use crate::domain::Category;
 
@@ -167,6 +168,29 @@ fn listed_line(l: &Listed, tz: Tz, desk: &DeskSettings, fr: bool) -> String {
     line
 }
 
+/// One request: its number, kind, due date and days left (or late).
+fn request_line(r: &RequestDue, fr: bool) -> String {
+    let kind = match (r.kind, fr) {
+        (RequestKind::Access, true) => "accès",
+        (RequestKind::Erasure, true) => "effacement",
+        (RequestKind::Access, false) => "access",
+        (RequestKind::Erasure, false) => "erasure",
+    };
+    let (id, due, days) = (r.id, r.due_on, r.days_left);
+    match (fr, days < 0) {
+        (true, false) => format!("  - demande n° {id} ({kind}) : due le {due}, dans {days} j"),
+        (true, true) => format!(
+            "  - demande n° {id} ({kind}) : due le {due}, en retard de {} j",
+            -days
+        ),
+        (false, false) => format!("  - request #{id} ({kind}): due {due}, in {days} day(s)"),
+        (false, true) => format!(
+            "  - request #{id} ({kind}): due {due}, {} day(s) late",
+            -days
+        ),
+    }
+}
+
 fn listed_block(items: &[Listed], total: u64, tz: Tz, desk: &DeskSettings, fr: bool) -> String {
     let mut out = String::new();
     for l in items {
@@ -217,6 +241,17 @@ fn digest_text(d: &Digest, tz: Tz, desk: &DeskSettings, fr: bool) -> String {
     if d.at_risk > 0 {
         out.push_str(if fr { "À risque :\n" } else { "At risk:\n" });
         out.push_str(&listed_block(&d.at_risk_first, d.at_risk, tz, desk, fr));
+    }
+    if !d.requests_due.is_empty() {
+        out.push_str(if fr {
+            "Demandes de citoyens à échéance proche :\n"
+        } else {
+            "Citizens' requests nearing their due date:\n"
+        });
+        for r in &d.requests_due {
+            out.push_str(&request_line(r, fr));
+            out.push('\n');
+        }
     }
     if let Some(base) = desk.home() {
         out.push_str(&if fr {
@@ -362,8 +397,34 @@ mod tests {
             at_risk: 1,
             overdue_first: (1..=5).map(listed).collect(),
             at_risk_first: vec![listed(9)],
+            requests_due: vec![
+                RequestDue {
+                    id: 3,
+                    kind: RequestKind::Access,
+                    due_on: NaiveDate::from_ymd_opt(2026, 11, 15).unwrap(),
+                    days_left: -2,
+                },
+                RequestDue {
+                    id: 4,
+                    kind: RequestKind::Erasure,
+                    due_on: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+                    days_left: 3,
+                },
+            ],
         };
         let mail = digest_mail(&d, Toronto, &desk());
+        assert!(mail
+            .body
+            .contains("demande n° 3 (accès) : due le 2026-11-15, en retard de 2 j\n"));
+        assert!(mail
+            .body
+            .contains("demande n° 4 (effacement) : due le 2026-11-20, dans 3 j\n"));
+        assert!(mail
+            .body
+            .contains("request #3 (access): due 2026-11-15, 2 day(s) late\n"));
+        assert!(mail
+            .body
+            .contains("request #4 (erasure): due 2026-11-20, in 3 day(s)\n"));
         assert!(mail.subject.contains("7 en retard, 1 à risque"));
         assert!(mail.body.starts_with("Résumé du 2026-11-17"));
         assert!(mail

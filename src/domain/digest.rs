@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, Ti
 use serde::{Deserialize, Serialize};
 
 use super::calendar::Calendar;
+use super::privacy::RequestKind;
 use super::sla::SlaStatus;
 use super::thread::{Thread, ThreadId};
 use super::Category;
@@ -58,6 +59,20 @@ pub struct Digest {
     pub overdue_first: Vec<Listed>,
     /// The first threads at risk, the soonest due first.
     pub at_risk_first: Vec<Listed>,
+    /// Citizens' access and erasure requests due within a few days, or late, soonest first
+    /// (never who made them: a digest goes by e-mail).
+    #[serde(default)]
+    pub requests_due: Vec<RequestDue>,
+}
+
+/// An access or erasure request a digest names: its number, kind and legal due date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestDue {
+    pub id: u64,
+    pub kind: RequestKind,
+    pub due_on: NaiveDate,
+    /// Calendar days left on the digest's day (negative once late).
+    pub days_left: i64,
 }
 
 /// What the store keeps of a day's digests, so that the day's is queued once, even across
@@ -95,6 +110,7 @@ pub fn build<T: std::borrow::Borrow<Thread>>(
         at_risk: 0,
         overdue_first: Vec::new(),
         at_risk_first: Vec::new(),
+        requests_due: Vec::new(),
     };
     let mut overdue = Vec::new();
     let mut at_risk = Vec::new();

@@ -8,10 +8,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{detached, Pipeline, PipelineError};
-use crate::domain::digest::{self, Digest, DigestRecord};
+use crate::domain::digest::{self, Digest, DigestRecord, RequestDue};
 use crate::domain::outbox::{Attempt, Job, JobEvent, JobId, Phase};
 use crate::metrics::Metrics;
 use crate::store::StoreError;
+
+/// A citizen's request is named in the digest from this many days before its due date.
+const REQUESTS_NEARING_DAYS: i64 = 5;
 
 /// What asking for a digest did.
 #[derive(Debug, Clone, Serialize)]
@@ -88,6 +91,17 @@ impl Pipeline {
         })
         .await
         .map_err(|e| PipelineError::Aborted(e.to_string()))??;
+        let mut digest = digest;
+        digest.requests_due = self
+            .requests_nearing(REQUESTS_NEARING_DAYS, now)?
+            .into_iter()
+            .map(|r| RequestDue {
+                id: r.id,
+                kind: r.kind,
+                due_on: r.due(),
+                days_left: r.days_left(day),
+            })
+            .collect();
         let jobs: Vec<Job> = destinations
             .iter()
             .map(|&d| Job::digest(d, digest.clone(), now))

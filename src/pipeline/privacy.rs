@@ -736,6 +736,9 @@ pub fn plaintext_destination(s: &crate::config::Settings) -> Option<(&'static st
     if let Some(o) = s.forwarders.open311() {
         urls.push(("forwarders.open311.base_url", o.base_url.clone()));
     }
+    if !s.alerts.webhook_url.trim().is_empty() {
+        urls.push(("alerts.webhook_url", s.alerts.webhook_url.clone()));
+    }
     if s.channels.discord.enabled() {
         urls.push((
             "channels.discord.api_url",

@@ -227,6 +227,15 @@ fn with_config(data: &Path, config: &Path) -> std::process::Command {
     cmd
 }
 
+/// The digest by e-mail to the local relay, over plain SMTP on loopback.
+fn mail_digest_to_relay(s: &mut Settings, sink: &SmtpSink) {
+    s.digest.email_to = vec![TO.into()];
+    s.smtp.host = "127.0.0.1".into();
+    s.smtp.port = sink.port;
+    s.smtp.from = "guichet@ville.example".into();
+    s.smtp.starttls = false;
+}
+
 fn today() -> String {
     Utc::now()
         .with_timezone(&Toronto)
@@ -351,11 +360,7 @@ async fn a_digest_the_relay_refused_is_dead_in_the_outbox_and_a_retry_by_hand_se
     let sink = SmtpSink::spawn().await;
     sink.set_busy(true);
     let app = crate::helpers::spawn_app_with(|s| {
-        s.digest.email_to = vec![TO.into()];
-        s.smtp.host = "127.0.0.1".into();
-        s.smtp.port = sink.port;
-        s.smtp.from = "guichet@ville.example".into();
-        s.smtp.starttls = false;
+        mail_digest_to_relay(s, &sink);
         s.outbox.max_attempts = 1;
     })
     .await;
@@ -399,4 +404,61 @@ async fn a_digest_the_relay_refused_is_dead_in_the_outbox_and_a_retry_by_hand_se
         serde_json::json!([]),
         "delivered, the job is gone"
     );
+}
+
+#[tokio::test]
+async fn the_digest_names_citizens_requests_nearing_their_due_date_but_never_who_made_them() {
+    let sink = SmtpSink::spawn().await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        mail_digest_to_relay(s, &sink);
+    })
+    .await;
+    let local_today = Utc::now().with_timezone(&Toronto).date_naive();
+    let record = |sender: &'static str, days_ago: i64| {
+        let received = local_today - chrono::Duration::days(days_ago);
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .staff_post(
+                    &format!("/api/citizens/web/{sender}/requests"),
+                    serde_json::json!({ "kind": "access", "received_on": received.to_string() }),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body["request"]["id"].as_u64().unwrap()
+        }
+    };
+    // Due in 3 days, 2 days late, and in 15 days (not yet near).
+    let near = record("nadia.tremblay", 17).await;
+    let late = record("omar.haddad", 22).await;
+    let far = record("paul.gagnon", 5).await;
+
+    let (status, body) = app.staff_post("/api/digest", serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let due: Vec<(u64, i64)> = body["digest"]["requests_due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_u64().unwrap(), r["days_left"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(due, vec![(late, -2), (near, 3)], "{body}");
+
+    let arrived = eventually(Duration::from_secs(15), || async {
+        !sink.accepted().is_empty()
+    })
+    .await;
+    assert!(arrived, "the digest reaches the relay");
+    let text = sink.accepted()[0].text();
+    assert!(
+        text.contains(&format!("demande n° {near} (accès)")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("request #{late} (access)")),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("#{far} ")), "{text}");
+    for who in ["nadia.tremblay", "omar.haddad", "paul.gagnon"] {
+        assert!(!text.contains(who), "a digest names no citizen: {text}");
+    }
 }

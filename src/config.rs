@@ -162,6 +162,22 @@ pub struct Phones {
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     pub path: PathBuf,
+    /// sled's page cache, in MiB: what the store may keep in memory of what it read or
+    /// wrote. The process's resident memory is a few times this at most (sled counts pages
+    /// as stored, not as allocated).
+    #[serde(default = "default_cache_mb")]
+    pub cache_mb: u64,
+}
+
+fn default_cache_mb() -> u64 {
+    128
+}
+
+impl StoreSettings {
+    /// The cache size in bytes, for [`crate::store::Store::open_with_cache`].
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache_mb.saturating_mul(1024 * 1024)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

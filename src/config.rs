@@ -953,6 +953,9 @@ impl Settings {
                 "channels.web.callback_url \"{url}\" is not an http(s) URL"
             ));
         }
+        if self.store.cache_mb == 0 {
+            return Err("store.cache_mb must be at least 1 (MiB of sled's page cache)".into());
+        }
         self.validate_forwarders()?;
         self.channels.discord.validate()?;
         self.channels.messenger.validate()?;
@@ -1157,11 +1160,22 @@ mod tests {
     }
 
     #[test]
+    fn a_store_cache_of_zero_is_refused() {
+        std::env::set_var("GUICHET_TEST_NOCACHE__STORE__CACHE_MB", "0");
+        let env = Env::prefixed("GUICHET_TEST_NOCACHE__").split("__");
+        let err = Settings::load_with_env(&shipped(), env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("store.cache_mb"), "{err}");
+    }
+
+    #[test]
     fn the_embedded_configuration_loads_without_a_config_directory() {
         assert!(EMBEDDED_CONFIG.contains("[city]"));
         let s = Settings::load_with_env(&ConfigSource::Embedded, no_env()).expect("valid");
         assert_eq!(s.http.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.store.path, Path::new("data/store"));
+        assert_eq!(s.store.cache_bytes(), 128 * 1024 * 1024);
         assert_eq!(ConfigSource::new(None), ConfigSource::Embedded);
     }
 

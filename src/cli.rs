@@ -30,7 +30,7 @@ use crate::domain::thread::{Correction, ThreadId};
 use crate::pipeline::Pipeline;
 use crate::responses::{Origin, Responses};
 use crate::server;
-use crate::staff::{Detail, Filter, OutboxEntry, OutboxFilter, Summary};
+use crate::staff::{Cursor, Detail, Filter, OutboxEntry, OutboxFilter, Page, Summary, MAX_PAGE};
 use crate::store::StoreError;
 
 mod privacy;
@@ -81,6 +81,9 @@ enum Command {
         /// Also list the threads at risk.
         #[arg(long)]
         at_risk: bool,
+        /// At most this many threads of each list (default: all, printed page by page).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
     /// List threads.
     Threads {
@@ -89,6 +92,9 @@ enum Command {
         state: String,
         #[arg(long)]
         json: bool,
+        /// At most this many threads (default: all, printed page by page).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
     /// Show one thread with its messages and audit log.
     Show {
@@ -424,19 +430,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let staff = Staff::connect(settings()?).await?;
             staff.digest_now().await
         }
-        Command::Overdue { json, at_risk } => {
+        Command::Overdue {
+            json,
+            at_risk,
+            limit,
+        } => {
             let staff = Staff::connect(settings()?).await?;
-            let mut threads = staff.list(Filter::Overdue).await?;
+            let mut filters = vec![Filter::Overdue];
             if at_risk {
-                threads.extend(staff.list(Filter::AtRisk).await?);
+                filters.push(Filter::AtRisk);
             }
-            print_list(&staff.settings, &threads, json)
+            staff.print_lists(&filters, limit, json).await
         }
-        Command::Threads { state, json } => {
+        Command::Threads { state, json, limit } => {
             let filter: Filter = state.parse().map_err(|e: String| anyhow!(e))?;
             let staff = Staff::connect(settings()?).await?;
-            let threads = staff.list(filter).await?;
-            print_list(&staff.settings, &threads, json)
+            staff.print_lists(&[filter], limit, json).await
         }
         Command::Show { id, json } => {
             let id = ThreadId::parse(&id).map_err(|e| anyhow!(e))?;
@@ -948,12 +957,59 @@ impl Staff {
         }
     }
 
-    async fn list(&self, filter: Filter) -> anyhow::Result<Vec<Summary>> {
+    /// Prints the threads of `filters`, one list after the other, page by page as they are
+    /// read (a page of the store or of the running server's API), at most `limit` of each:
+    /// memory holds one page, however long the lists.
+    async fn print_lists(
+        &self,
+        filters: &[Filter],
+        limit: Option<usize>,
+        as_json: bool,
+    ) -> anyhow::Result<ExitCode> {
+        let mut out = ListPrinter::new(&self.settings, as_json);
+        let now = Utc::now();
+        for &filter in filters {
+            let mut left = limit.unwrap_or(usize::MAX);
+            let mut cursor: Option<String> = None;
+            while left > 0 {
+                let page = self
+                    .page(filter, now, cursor.as_deref(), left.min(MAX_PAGE))
+                    .await?;
+                left = left.saturating_sub(page.threads.len());
+                out.page(&page.threads)?;
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        out.finish()?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn page(
+        &self,
+        filter: Filter,
+        now: DateTime<Utc>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<Page> {
         match &self.source {
-            Source::Local(p) => Ok(p.threads(filter, Utc::now())?),
+            Source::Local(p) => {
+                let cursor = cursor
+                    .map(|c| Cursor::parse(c, filter))
+                    .transpose()
+                    .map_err(|e| anyhow!(e))?;
+                Ok(p.threads_page(filter, now, cursor.as_ref(), limit)?)
+            }
             Source::Remote { .. } => {
-                let path = format!("/api/threads?state={}", filter.as_str());
-                self.every_page(&path, "threads").await
+                let mut path = format!("/api/threads?state={}&limit={limit}", filter.as_str());
+                if let Some(c) = cursor {
+                    path.push_str(&format!("&cursor={}", percent_encode(c)));
+                }
+                Ok(serde_json::from_value(
+                    self.call(reqwest::Method::GET, &path).await?,
+                )?)
             }
         }
     }
@@ -1298,53 +1354,95 @@ fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn print_list(settings: &Settings, threads: &[Summary], as_json: bool) -> anyhow::Result<ExitCode> {
-    if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "threads": threads }))?
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    if threads.is_empty() {
-        println!("no thread");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let now = Utc::now();
-    let tz = settings.city.timezone;
-    let mut rows = vec![vec![
-        "THREAD".to_owned(),
-        "CATEGORY".into(),
-        "STATE".into(),
-        "SLA".into(),
-        format!("DUE ({tz})"),
-        "".into(),
-        "LANG".into(),
-        "CHANNEL".into(),
-        "FLAGS".into(),
-    ]];
-    for t in threads {
-        let mut flags = Vec::new();
-        if t.needs_triage {
-            flags.push("triage");
+/// Prints a list of threads as its pages arrive: as JSON (`{"threads": [...]}`, the items
+/// written one by one) or as a table whose header comes once.
+struct ListPrinter<'a> {
+    settings: &'a Settings,
+    as_json: bool,
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    printed: usize,
+    now: DateTime<Utc>,
+}
+
+impl<'a> ListPrinter<'a> {
+    fn new(settings: &'a Settings, as_json: bool) -> ListPrinter<'a> {
+        ListPrinter {
+            settings,
+            as_json,
+            out: std::io::BufWriter::new(std::io::stdout().lock()),
+            printed: 0,
+            now: Utc::now(),
         }
-        if t.abusive {
-            flags.push("abusive");
-        }
-        rows.push(vec![
-            t.thread_id.to_string(),
-            t.category.to_string(),
-            t.state.to_string(),
-            t.sla.as_str().to_owned(),
-            local(settings, t.due_at),
-            relative(t.due_at, now),
-            t.language.to_string(),
-            t.channel.clone(),
-            flags.join(","),
-        ]);
     }
-    print!("{}", table(&rows));
-    Ok(ExitCode::SUCCESS)
+
+    fn page(&mut self, threads: &[Summary]) -> anyhow::Result<()> {
+        if self.as_json {
+            for t in threads {
+                let item = serde_json::to_string_pretty(t)?.replace('\n', "\n    ");
+                let lead = if self.printed == 0 {
+                    "{\n  \"threads\": [\n    "
+                } else {
+                    ",\n    "
+                };
+                write!(self.out, "{lead}{item}")?;
+                self.printed += 1;
+            }
+        } else if !threads.is_empty() {
+            let tz = self.settings.city.timezone;
+            let mut rows = vec![vec![
+                "THREAD".to_owned(),
+                "CATEGORY".into(),
+                "STATE".into(),
+                "SLA".into(),
+                format!("DUE ({tz})"),
+                "".into(),
+                "LANG".into(),
+                "CHANNEL".into(),
+                "FLAGS".into(),
+            ]];
+            for t in threads {
+                let mut flags = Vec::new();
+                if t.needs_triage {
+                    flags.push("triage");
+                }
+                if t.abusive {
+                    flags.push("abusive");
+                }
+                rows.push(vec![
+                    t.thread_id.to_string(),
+                    t.category.to_string(),
+                    t.state.to_string(),
+                    t.sla.as_str().to_owned(),
+                    local(self.settings, t.due_at),
+                    relative(t.due_at, self.now),
+                    t.language.to_string(),
+                    t.channel.clone(),
+                    flags.join(","),
+                ]);
+            }
+            let text = table(&rows);
+            // Each page is aligned on its own; the header is printed once.
+            let body = match self.printed {
+                0 => text.as_str(),
+                _ => text.split_once('\n').map_or("", |(_, rest)| rest),
+            };
+            write!(self.out, "{body}")?;
+            self.printed += threads.len();
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        match (self.as_json, self.printed) {
+            (true, 0) => writeln!(self.out, "{{\n  \"threads\": []\n}}")?,
+            (true, _) => writeln!(self.out, "\n  ]\n}}")?,
+            (false, 0) => writeln!(self.out, "no thread")?,
+            (false, _) => {}
+        }
+        self.out.flush()?;
+        Ok(())
+    }
 }
 
 fn print_detail(settings: &Settings, d: &Detail, as_json: bool) -> anyhow::Result<ExitCode> {

@@ -211,6 +211,22 @@ pub struct Phones {
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     pub path: PathBuf,
+    /// sled's page cache, in MiB: what the store may keep in memory of what it read or
+    /// wrote. The process's resident memory is a few times this at most (sled counts pages
+    /// as stored, not as allocated).
+    #[serde(default = "default_cache_mb")]
+    pub cache_mb: u64,
+}
+
+fn default_cache_mb() -> u64 {
+    128
+}
+
+impl StoreSettings {
+    /// The cache size in bytes, for [`crate::store::Store::open_with_cache`].
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache_mb.saturating_mul(1024 * 1024)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -1005,6 +1021,9 @@ impl Settings {
             return Err("retention.resolved_days must be at least 1".into());
         }
         self.retention.purge_at()?;
+        if self.store.cache_mb == 0 {
+            return Err("store.cache_mb must be at least 1 (MiB of sled's page cache)".into());
+        }
         self.validate_forwarders()?;
         self.validate_alerts()?;
         self.channels.discord.validate()?;
@@ -1491,11 +1510,22 @@ mod tests {
     }
 
     #[test]
+    fn a_store_cache_of_zero_is_refused() {
+        std::env::set_var("GUICHET_TEST_NOCACHE__STORE__CACHE_MB", "0");
+        let env = Env::prefixed("GUICHET_TEST_NOCACHE__").split("__");
+        let err = Settings::load_with_env(&shipped(), env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("store.cache_mb"), "{err}");
+    }
+
+    #[test]
     fn the_embedded_configuration_loads_without_a_config_directory() {
         assert!(EMBEDDED_CONFIG.contains("[city]"));
         let s = Settings::load_with_env(&ConfigSource::Embedded, no_env()).expect("valid");
         assert_eq!(s.http.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.store.path, Path::new("data/store"));
+        assert_eq!(s.store.cache_bytes(), 128 * 1024 * 1024);
         assert_eq!(ConfigSource::new(None), ConfigSource::Embedded);
     }
 

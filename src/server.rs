@@ -49,7 +49,7 @@ const LIMITER_SWEEP: Duration = Duration::from_secs(30);
 /// The store cannot be opened, or a template is missing or invalid.
 pub fn build(settings: Settings) -> anyhow::Result<Arc<Pipeline>> {
     let responses = Responses::load_from(Origin::configured(settings.responses.dir.as_deref()))?;
-    let store = Store::open(&settings.store.path)?;
+    let store = Store::open_with_cache(&settings.store.path, settings.store.cache_bytes())?;
     let pipeline = Pipeline::new(
         store,
         Arc::new(settings),

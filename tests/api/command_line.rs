@@ -359,3 +359,66 @@ fn show_writes_no_raw_escape_sequence_a_citizen_typed() {
         .unwrap()
         .starts_with("Bonjour\x1b[2J"));
 }
+
+#[test]
+fn lists_are_printed_page_by_page_to_the_end_or_to_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    // More overdue threads than one page of the store holds (1000).
+    const THREADS: usize = 1_205;
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let policy = default_settings().sla_policy().unwrap();
+        for n in 0..THREADS {
+            let at = Utc::now() - chrono::Duration::days(3) + chrono::Duration::seconds(n as i64);
+            let thread = Thread::open(
+                store.next_thread_id(),
+                Channel::web(),
+                Sender::parse(&format!("resident-{n}")).unwrap(),
+                at,
+                Triage {
+                    category: Category::Info,
+                    language: Language::Fr,
+                    confidence: 0.9,
+                },
+                &policy,
+            );
+            store.write(ThreadWrite::new(None, thread)).unwrap();
+        }
+        store.flush().unwrap();
+    }
+
+    let out = guichet(dir.path())
+        .args(["overdue", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = all["threads"].as_array().unwrap().clone();
+    let ids: std::collections::HashSet<_> = all.iter().map(|t| t["thread_id"].clone()).collect();
+    assert_eq!((all.len(), ids.len()), (THREADS, THREADS));
+    let due: Vec<&str> = all.iter().map(|t| t["due_at"].as_str().unwrap()).collect();
+    assert!(due.windows(2).all(|w| w[0] >= w[1]), "latest due first");
+
+    let out = guichet(dir.path())
+        .args(["overdue", "--json", "--limit", "3"])
+        .output()
+        .unwrap();
+    let first: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(first["threads"].as_array().unwrap()[..], all[..3]);
+
+    let out = guichet(dir.path())
+        .args(["threads", "--state", "all", "--limit", "1001"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert_eq!(table.matches("THREAD").count(), 1, "one header");
+    assert_eq!(table.lines().count(), 1 + 1001);
+
+    let out = guichet(dir.path())
+        .args(["threads", "--state", "answered", "--json"])
+        .output()
+        .unwrap();
+    let none: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(none, json!({ "threads": [] }));
+}

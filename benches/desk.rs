@@ -251,7 +251,7 @@ async fn main() -> anyhow::Result<()> {
         .replace("&#x2f;", "/")
         .replace("&amp;", "&");
     let thread = body
-        .split("href=\"&#x2f;desk&#x2f;threads&#x2f;")
+        .split("href=\"/desk/threads/")
         .nth(1)
         .and_then(|r| r.split('"').next())
         .context("the queue lists a thread")?

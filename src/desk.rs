@@ -16,9 +16,12 @@ use crate::domain::export::{self, Row};
 use crate::domain::report::{self, Report};
 use crate::domain::session::{self, Session};
 use crate::domain::staff::{token_hash, Actor};
-use crate::domain::thread::{AuditEvent, Thread};
+use crate::domain::thread::{AuditEvent, Thread, ThreadId};
 use crate::domain::Language;
 use crate::pipeline::{Pipeline, PipelineError};
+
+/// Threads one reader takes at least: below that a thread of its own costs more than it saves.
+const READ_SHARE: usize = 2000;
 
 /// A new session: its id (for the cookie, never stored) and what is kept.
 pub struct Opened {
@@ -161,14 +164,38 @@ impl Pipeline {
             start_of(to + Duration::days(1)) - Duration::milliseconds(1),
         );
         let store = self.store();
-        store
-            .threads_opened(start, end)?
-            .into_iter()
-            .map(|t| {
-                let audit = store.audit(t.id)?;
-                Ok((t, audit))
-            })
-            .collect()
+        let ids = store.opened_between(start, end)?;
+        // Reading and decoding is most of a report's time: the range is split between the
+        // cores, each reading its share of threads and audit logs.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let share = ids.len().div_ceil(workers).max(READ_SHARE);
+        let read = |ids: &[ThreadId]| -> Result<Vec<(Thread, Vec<AuditEvent>)>, PipelineError> {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(t) = store.thread(*id)? {
+                    let audit = store.audit(*id)?;
+                    out.push((t, audit));
+                }
+            }
+            Ok(out)
+        };
+        if ids.len() <= share {
+            return read(&ids);
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(share)
+                .map(|chunk| scope.spawn(move || read(chunk)))
+                .collect();
+            let mut all = Vec::with_capacity(ids.len());
+            for handle in handles {
+                let part = handle
+                    .join()
+                    .map_err(|_| PipelineError::Aborted("a report reader panicked".into()))??;
+                all.extend(part);
+            }
+            Ok(all)
+        })
     }
 
     /// The report and the per-thread rows of one range, from one read of its threads.

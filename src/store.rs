@@ -1061,6 +1061,11 @@ impl Store {
     /// The threads that opened from `from` to `to` (both included), oldest first, read
     /// through the opening-time index: a range costs its own threads, not the store's.
     pub fn threads_opened(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Thread>> {
+        self.threads_by_id(self.opened_between(from, to)?)
+    }
+
+    /// The ids of the threads that opened from `from` to `to` (both included), oldest first.
+    pub fn opened_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ThreadId>> {
         let mut start = vec![OPENED];
         start.extend_from_slice(&encode_time(from));
         let mut ids = Vec::new();
@@ -1071,7 +1076,7 @@ impl Store {
         {
             ids.push(ThreadId::new(read_u64(&key?[9..17])));
         }
-        self.threads_by_id(ids)
+        Ok(ids)
     }
 
     /// Keeps a desk session under the hash of its id, durably.

@@ -162,6 +162,10 @@ pub struct Extension {
     pub due_on: NaiveDate,
 }
 
+/// Days ahead of its due date an open request is shown as nearing it (on the desk, in the
+/// digest, and by `GET /api/requests?state=nearing`).
+pub const NEARING_DAYS: i64 = 5;
+
 /// A citizen's access or erasure request, with its legal due date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataRequest {

@@ -10,11 +10,9 @@ use serde::Serialize;
 use super::{detached, Pipeline, PipelineError};
 use crate::domain::digest::{self, Digest, DigestRecord, RequestDue};
 use crate::domain::outbox::{Attempt, Job, JobEvent, JobId, Phase};
+use crate::domain::privacy::NEARING_DAYS;
 use crate::metrics::Metrics;
 use crate::store::StoreError;
-
-/// A citizen's request is named in the digest from this many days before its due date.
-const REQUESTS_NEARING_DAYS: i64 = 5;
 
 /// What asking for a digest did.
 #[derive(Debug, Clone, Serialize)]
@@ -93,7 +91,7 @@ impl Pipeline {
         .map_err(|e| PipelineError::Aborted(e.to_string()))??;
         let mut digest = digest;
         digest.requests_due = self
-            .requests_nearing(REQUESTS_NEARING_DAYS, now)?
+            .requests_nearing(NEARING_DAYS, now)?
             .into_iter()
             .map(|r| RequestDue {
                 id: r.id,

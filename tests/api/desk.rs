@@ -711,3 +711,71 @@ fn a_members_session_survives_a_restart_and_ends_when_the_member_is_revoked() {
         drop(served);
     });
 }
+
+#[tokio::test]
+async fn the_privacy_page_shows_requests_nearing_their_due_date_and_the_register_to_coordinators() {
+    let app = spawn_app().await;
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::America::Toronto)
+        .date_naive();
+    let request = |sender: &'static str, days_ago: i64| {
+        let app = &app;
+        async move {
+            let received = today - chrono::Duration::days(days_ago);
+            let (status, body) = app
+                .staff_post(
+                    &format!("/api/citizens/web/{sender}/requests"),
+                    json!({ "kind": "erasure", "received_on": received.to_string() }),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    request("julie.near", 18).await; // due in 2 days
+    request("marc.far", 1).await; // due in 19 days
+    let (status, body) = app
+        .staff_post(
+            "/api/privacy-incidents",
+            json!({
+                "what": "Liste de plaintes imprimée oubliée au comptoir",
+                "when": "2026-11-20",
+                "data": "noms et adresses",
+                "people": 12,
+                "risk": "modéré",
+                "serious": true,
+                "measures": "liste récupérée",
+                "notifications": "Commission avisée le 2026-11-21",
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let coordinator = member(&app, "Marie", "coordinator").await;
+    let mut c = browser(&app);
+    c.sign_in(&coordinator).await;
+    let page = c.get("/desk/privacy").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("julie.near"), "{}", page.body);
+    assert!(
+        !page.body.contains("marc.far"),
+        "not yet near: {}",
+        page.body
+    );
+    assert!(page.body.contains("Demandes ouvertes : 2"), "{}", page.body);
+    for field in [
+        "Liste de plaintes imprimée oubliée au comptoir",
+        "noms et adresses",
+        "Commission avisée le 2026-11-21",
+        "risque de préjudice sérieux",
+    ] {
+        assert!(page.body.contains(field), "{field}: {}", page.body);
+    }
+
+    let agent = member(&app, "Luc", "agent").await;
+    let mut a = browser(&app);
+    a.sign_in(&agent).await;
+    assert!(!a.get("/desk/queue").await.body.contains("/desk/privacy"));
+    let refused = a.get("/desk/privacy").await;
+    assert_eq!(refused.status, 403);
+    assert!(!refused.body.contains("julie.near"));
+}

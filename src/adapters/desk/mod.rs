@@ -32,6 +32,7 @@ use serde::Deserialize;
 
 use crate::domain::export::{self, date_range};
 use crate::domain::message::MessageText;
+use crate::domain::privacy::NEARING_DAYS;
 use crate::domain::session::{self, Session};
 use crate::domain::sla::SlaStatus;
 use crate::domain::staff::{Actor, Role};
@@ -49,13 +50,14 @@ const SIGN_IN_COOKIE: &str = "guichet_desk_sign_in";
 const PAGE: usize = 50;
 const SCAN: usize = 2000;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 7] = [
     ("base.html", include_str!("templates/base.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("queue.html", include_str!("templates/queue.html")),
     ("thread.html", include_str!("templates/thread.html")),
     ("report.html", include_str!("templates/report.html")),
     ("error.html", include_str!("templates/error.html")),
+    ("privacy.html", include_str!("templates/privacy.html")),
 ];
 
 /// The queue's views: `queue` (overdue, then at risk, then the other open threads), or one
@@ -89,6 +91,7 @@ pub fn router(pipeline: Arc<Pipeline>) -> Router {
         .route("/desk/threads/{id}/{action}", post(act))
         .route("/desk/report", get(report))
         .route("/desk/export.csv", get(export_csv))
+        .route("/desk/privacy", get(privacy))
         .with_state(desk)
 }
 
@@ -904,6 +907,17 @@ struct RangeQuery {
 }
 
 /// The signed-in coordinator of a request and the range it asks for.
+/// The signed-in coordinator, or the answer to anyone else: the sign-in page, or 403.
+fn coordinator(desk: &Desk, headers: &HeaderMap) -> Result<Signed, Box<Response>> {
+    let signed = desk.signed(headers).map_err(|r| desk.refuse(r, None))?;
+    if signed.actor.role != Role::Coordinator {
+        let p = Problem::new(StatusCode::FORBIDDEN, "coordinators");
+        let language = signed.session.language;
+        return Err(Box::new(desk.problem(p, Some(&signed), language)));
+    }
+    Ok(signed)
+}
+
 fn coordinator_range(
     desk: &Desk,
     request: Request,
@@ -912,14 +926,8 @@ fn coordinator_range(
         .map(|q| q.0)
         .unwrap_or_default();
     let (info, _) = RequestInfo::of(request);
-    let signed = desk
-        .signed(&info.headers)
-        .map_err(|r| desk.refuse(r, None))?;
+    let signed = coordinator(desk, &info.headers)?;
     let language = signed.session.language;
-    if signed.actor.role != Role::Coordinator {
-        let p = Problem::new(StatusCode::FORBIDDEN, "coordinators");
-        return Err(Box::new(desk.problem(p, Some(&signed), language)));
-    }
     let tz = desk.settings().city.timezone;
     let today = Utc::now().with_timezone(&tz).date_naive();
     match date_range(q.from.as_deref(), q.to.as_deref(), today) {
@@ -1077,6 +1085,58 @@ async fn export_csv(State(desk): State<Desk>, request: Request) -> Response {
         }
         Err(e) => desk.problem(e.into(), Some(&signed), signed.session.language),
     }
+}
+
+/// Citizens' access and erasure requests nearing their due date, and the register of
+/// confidentiality incidents (coordinators).
+async fn privacy(State(desk): State<Desk>, request: Request) -> Response {
+    let (info, _) = RequestInfo::of(request);
+    let signed = match coordinator(&desk, &info.headers) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let language = signed.session.language;
+    let now = Utc::now();
+    let today = desk.pipeline.today(now);
+    let read = || -> Result<_, PipelineError> {
+        Ok((
+            desk.pipeline.requests_nearing(NEARING_DAYS, now)?,
+            desk.pipeline.requests(true)?.len(),
+            desk.pipeline.incidents()?,
+        ))
+    };
+    let (nearing, open_count, incidents) = match read() {
+        Ok(r) => r,
+        Err(e) => return desk.problem(e.into(), Some(&signed), language),
+    };
+    let nearing: Vec<Value> = nearing
+        .iter()
+        .map(|r| {
+            context! {
+                id => r.id,
+                kind => r.kind.as_str(),
+                channel => r.channel.clone(),
+                sender => r.sender.clone(),
+                received_on => r.received_on.to_string(),
+                due => r.due().to_string(),
+                extended => r.extension.is_some(),
+                days_left => r.days_left(today),
+            }
+        })
+        .collect();
+    desk.page(
+        StatusCode::OK,
+        "privacy.html",
+        language,
+        Some(&signed),
+        &info.here,
+        context! {
+            nearing => nearing,
+            open_count => open_count,
+            // Latest first: the register is read from its newest entry.
+            incidents => Value::from_serialize(incidents.iter().rev().collect::<Vec<_>>()),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -12,12 +12,9 @@ use serde_json::json;
 
 use super::{coordinator_only, json_body, ApiError, AppState};
 use crate::domain::message::{Channel, Sender};
-use crate::domain::privacy::{IncidentFields, IncidentSource, RequestKind};
+use crate::domain::privacy::{IncidentFields, IncidentSource, RequestKind, NEARING_DAYS};
 use crate::domain::staff::Actor;
 use crate::pipeline::PipelineError;
-
-/// Days ahead a request counts as nearing its due date when the query does not say.
-pub const DEFAULT_NEARING_DAYS: i64 = 5;
 
 /// The routes, to be mounted among the staff routes (behind their authentication).
 pub fn routes() -> Router<AppState> {
@@ -146,7 +143,7 @@ async fn list_requests(
                 .filter(|d| (0..=366).contains(d))
                 .ok_or_else(|| ApiError::bad("due_within is a number of days from 0 to 366"))?,
         ),
-        None if q.state.as_deref() == Some("nearing") => Some(DEFAULT_NEARING_DAYS),
+        None if q.state.as_deref() == Some("nearing") => Some(NEARING_DAYS),
         None => None,
     };
     let requests = match (nearing, q.state.as_deref()) {

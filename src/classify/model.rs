@@ -44,6 +44,12 @@ pub(crate) struct ModelConfig {
     /// log-likelihoods into usable confidences.
     pub alpha: f32,
     pub temperature: f32,
+    /// L2 penalty applied to the whole table once per pass (the weights shrink by this
+    /// share times the step), so weights of rare features decay like the others.
+    pub decay: f32,
+    /// Answer with the mean of the weights after each pass from the second half of
+    /// training on (averaged SGD): steadier than the last pass's weights.
+    pub average: bool,
     /// Weigh each class inversely to its frequency, so a rarer urgent class is not drowned.
     pub balanced: bool,
     /// Weigh each feature by its inverse document frequency: words found in every kind of
@@ -60,6 +66,8 @@ impl Default for ModelConfig {
             l2: 1e-5,
             alpha: 0.1,
             temperature: 8.0,
+            decay: 0.0,
+            average: false,
             balanced: true,
             idf: true,
             // The defaults are the cross-validated choice; see `eval::cross_validation`.
@@ -269,6 +277,10 @@ fn sgd(
                 .collect()
         })
         .collect();
+    let first_averaged = config.epochs / 2;
+    let mut sum_weights: Vec<[f32; N_CLASSES]> = Vec::new();
+    let mut sum_bias = [0.0f32; N_CLASSES];
+    let mut averaged = 0u32;
     for epoch in 0..config.epochs {
         rng.shuffle(order);
         // A decaying step: big moves first, then settle.
@@ -299,6 +311,33 @@ fn sgd(
                 }
             }
         }
+        if config.decay > 0.0 {
+            let keep = (1.0 - rate * config.decay).max(0.0);
+            for w in model.weights.iter_mut().flatten() {
+                *w *= keep;
+            }
+        }
+        if config.average && epoch >= first_averaged {
+            if sum_weights.is_empty() {
+                sum_weights = vec![[0.0; N_CLASSES]; model.weights.len()];
+            }
+            for (s, w) in sum_weights.iter_mut().zip(&model.weights) {
+                for (s, w) in s.iter_mut().zip(w) {
+                    *s += w;
+                }
+            }
+            for (s, b) in sum_bias.iter_mut().zip(&model.bias) {
+                *s += b;
+            }
+            averaged += 1;
+        }
+    }
+    if averaged > 0 {
+        let n = averaged as f32;
+        for (w, s) in model.weights.iter_mut().zip(&sum_weights) {
+            *w = s.map(|x| x / n);
+        }
+        model.bias = sum_bias.map(|x| x / n);
     }
 }
 

@@ -2,6 +2,7 @@
 //! real binary for what only a process can show (a `kill -9`, the command line).
 
 mod binary;
+mod classifier;
 mod command_line;
 mod discord;
 mod discord_courier;

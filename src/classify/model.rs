@@ -61,7 +61,7 @@ impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
             kind: ModelKind::LogisticRegression,
-            epochs: 12,
+            epochs: 8,
             learning_rate: 4.0,
             l2: 1e-5,
             alpha: 0.1,

@@ -35,7 +35,8 @@ LABELS = ["urgent", "info", "complaint"]
 # the baseline gets exactly the same training data.
 DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl",
                                CORPUS / "supplement2.jsonl", CORPUS / "realistic_fr.jsonl",
-                               CORPUS / "realistic_en.jsonl", CORPUS / "hard_cases.jsonl")
+                               CORPUS / "realistic_en.jsonl", CORPUS / "hard_cases.jsonl",
+                               CORPUS / "realistic2.jsonl")
                  if p.exists()]
 GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 

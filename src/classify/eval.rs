@@ -822,11 +822,12 @@ mod calibration_and_threshold {
             right as f32 / armed.len().max(1) as f32
         );
         let urgent = class_index(Category::Urgent);
-        for floor in [0.0f32, 0.01, 0.02, 0.05, 0.1, 0.2] {
+        for floor in [0.0f32, 0.02, 0.05, 0.1] {
             println!("rule floor {floor:.2}");
             println!("threshold  urgent-P  urgent-R  fr-R   en-R   macro-F1");
-            for i in 1..=14 {
-                let threshold = i as f32 * 0.05;
+            for threshold in [
+                0.05f32, 0.08, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.17, 0.2, 0.25, 0.3, 0.4, 0.5,
+            ] {
                 let pairs: Vec<(Category, Category, Language)> = oof
                     .iter()
                     .map(|(z, armed, y, lang, person)| {

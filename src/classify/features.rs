@@ -5,8 +5,9 @@
 //! (question mark, exclamations, emojis, length), the contexts the safety rules saw (past,
 //! chronic, ongoing, planned, billing, figurative) and the concepts of the lexicon. Function
 //! words are damped and repeated features count sublinearly, as in TF-IDF; the inverse
-//! document frequency is the model's. Character n-grams are available but off:
-//! cross-validation found them worth nothing once bigrams were on, for twice the cost.
+//! document frequency is the model's. Character 4-grams of each word ("|eau", "brul", "ule|")
+//! are on: they carry typos, SMS spellings and inflections the stems miss (+0.02 macro-F1 on
+//! the development set, where cross-validation on the corpus saw nothing).
 //! Features are hashed into a fixed-size table, so no n-gram is ever built as a `String`:
 //! extraction allocates nothing once its buffers have grown. No I/O.
 
@@ -77,9 +78,9 @@ impl Default for FeatureConfig {
             bits: 18,
             stemming: Stemming::Both,
             bigrams: 1.0,
-            chars: 0.0,
-            char_min: 3,
-            char_max: 5,
+            chars: 1.0,
+            char_min: 4,
+            char_max: 4,
             signals: 1.0,
             concepts: 1.0,
             glossary: 1.0,

@@ -65,7 +65,10 @@ pub(crate) struct Phrase<K> {
 }
 
 pub(crate) struct PhraseTable<K> {
+    /// Whole-word forms: a form written `=form` and the same form written without `=` are
+    /// two words, so that only the second one matches with a typo.
     exact: HashMap<&'static str, u16, FastHash>,
+    typo_tolerant: HashMap<&'static str, u16, FastHash>,
     /// Prefix forms by first byte.
     prefixes: Vec<Vec<(&'static str, u16)>>,
     /// Forms of five letters or more by (first byte, length), for one-typo matching.
@@ -113,6 +116,7 @@ impl<K: Copy> PhraseTable<K> {
     pub fn compile(defs: &[PhraseDef<K>], typos: bool) -> PhraseTable<K> {
         let mut table = PhraseTable {
             exact: HashMap::default(),
+            typo_tolerant: HashMap::default(),
             prefixes: vec![Vec::new(); 256],
             fuzzy: HashMap::default(),
             phrases: Vec::with_capacity(defs.len()),
@@ -184,11 +188,17 @@ impl<K: Copy> PhraseTable<K> {
             self.prefixes[first].push((prefix, id));
             return id;
         }
-        if let Some(&id) = self.exact.get(form) {
+        let forms = if fuzzy {
+            &mut self.typo_tolerant
+        } else {
+            &mut self.exact
+        };
+        if let Some(&id) = forms.get(form) {
             return id;
         }
-        let id = self.new_id();
-        self.exact.insert(form, id);
+        let id = self.words;
+        forms.insert(form, id);
+        self.words += 1;
         if fuzzy && self.typos && form.len() >= 5 {
             let key = (form.as_bytes()[0], form.len());
             self.fuzzy.entry(key).or_default().push((form, id));
@@ -232,15 +242,15 @@ impl<K: Copy> PhraseTable<K> {
             return;
         };
         let exact = self.exact.get(token).copied();
-        if let Some(id) = exact {
-            out.push(id);
-        }
+        let tolerant = self.typo_tolerant.get(token).copied();
+        out.extend(exact);
+        out.extend(tolerant);
         for &(prefix, id) in &self.prefixes[usize::from(first)] {
             if token.starts_with(prefix) {
                 out.push(id);
             }
         }
-        if exact.is_none() && token.len() >= 5 {
+        if exact.is_none() && tolerant.is_none() && token.len() >= 5 {
             for len in token.len() - 1..=token.len() + 1 {
                 if let Some(candidates) = self.fuzzy.get(&(first, len)) {
                     for &(form, id) in candidates {
@@ -356,7 +366,10 @@ mod tests {
     ];
 
     fn topics(text: &str) -> Vec<&'static str> {
-        let table = PhraseTable::compile(DEFS, true);
+        topics_in(&PhraseTable::compile(DEFS, true), text)
+    }
+
+    fn topics_in(table: &PhraseTable<u8>, text: &str) -> Vec<&'static str> {
         let mut seg = Segmented::default();
         let mut norm = Normalized::default();
         segment(text, &mut seg);
@@ -377,6 +390,19 @@ mod tests {
         assert_eq!(topics("incendie prevention"), Vec::<&str>::new());
         assert_eq!(topics("3 days"), ["ago"]);
         assert_eq!(topics("oduer de gaz"), ["gas"]);
+    }
+
+    #[test]
+    fn an_exact_form_stays_exact_when_the_same_word_is_also_typo_tolerant() {
+        const TRAPPED: &[PhraseDef<u8>] = &[
+            phrase(1, "stuck", &["someone", "trapped"], 1),
+            phrase(2, "trapped", &["=trapped"], 0),
+        ];
+        let table = PhraseTable::compile(TRAPPED, true);
+        let found = |text: &str| topics_in(&table, text);
+        assert_eq!(found("the breaker tripped"), Vec::<&str>::new());
+        assert_eq!(found("someone tripped"), ["stuck"]);
+        assert_eq!(found("someone trapped"), ["stuck", "trapped"]);
     }
 
     #[test]

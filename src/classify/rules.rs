@@ -52,6 +52,9 @@ enum Kind {
     /// A figure of speech ("tout va exploser", "dying of boredom"): disarms the hazards it
     /// overlaps.
     Figurative,
+    /// An animal, not a person, is hurt or stuck ("chat errant blessé à la patte"): disarms
+    /// the danger-to-a-person phrases it overlaps; the model decides.
+    Animal,
     /// A concept that is a feature for the model but raises nothing by itself.
     Cue,
     /// Money, fines, permits, forms: a bare "urgent" or "SOS" anywhere in the message is
@@ -217,7 +220,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("fallen tree", &["arbre|arbres|tree|trees", "tombe|tombes|tombee|fell|fallen|down", "fil|fils|wire|wires|line|lines|maison|house|auto|char|car|rue|street|road|route"], 4),
     hazard("fallen tree", &["arbre|arbres|branche|branches|tree|trees|limb|limbs|branch", "travers|across|blocking|bloque|bloquent"], 4),
     hazard("fallen tree", &["arbre|branche|tree|branch|limb", "fils|wires|lines|line|cables"], 7),
-    hazard("fallen tree", &["arbre|branche|tree|branch|maple|limb", "penche|pend|hanging|leaning|craque|cracking|fendu|split"], 5),
+    hazard_unless("fallen tree", &["arbre|branche|tree|branch|maple|limb", "penche|pend|hanging|leaning|craque|cracking|fendu|split"], 5, "up|phone|telephone|telephonique"),
     hazard("ice hazard", &["verglas|glace|glacee|glaces|patinoire|rink|icy|ice|freezing|glissant|verglacante", "tombe|tomber|tombent|fell|falling|glisse|glisses|slid|sliding|wiping|chute|fosse|ditch"], 10),
     hazard("ice hazard", &["rue|road|cote|hill|chemin|street|trottoir|trottoirs|sidewalk|sidewalks", "patinoire|skating|rink|glace|icy|glacee|glaces"], 6),
     hazard("ice hazard", &["glace|ice", "craque|cracking|cracks|mince|thin"], 3),
@@ -244,7 +247,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("person burned", &["quelqu|someone|somebody|il|elle|he|she|fils|fille|enfant|child|kid|man|woman|homme|femme|person|people|gens|main|mains|hand|hands|bras|arm|face|visage|jambe|leg|pieds|feet|skin|peau", "=brule|=brulee|=brules|=brulees|=burned|=burnt|=brulure|=brulures"], 2),
     hazard_unless("person burned", &["brulure|brulures|=burns"], 0, "cd|dvd"),
     hazard("person trapped", &["=trapped"], 0),
-    hazard("person trapped", &["coince|coincee|coinces|coincees|stuck|pogne|pognes|enferme|enfermee|enfermes|enfermees|bloque|bloquee|bloques|bloquees|locked", "ascenseur|elevator|lift|voiture|auto|char|vehicule|vehicle|maison|house|home|logement|appartement|apartment|batisse|building|immeuble|debris|rubble|decombres|inside|dedans|interieur|toit|roof|balcon|balcony|sous|under|underneath|glace|riviere|river|eau|water|boue|mud|cave|basement|chambre|room|escalier|stairs|stairwell|cage|garage|grenier|attic"], 3),
+    hazard_unless("person trapped", &["coince|coincee|coinces|coincees|stuck|pogne|pognes|enferme|enfermee|enfermes|enfermees|bloque|bloquee|bloques|bloquees|locked", "ascenseur|elevator|lift|voiture|auto|char|vehicule|vehicle|maison|house|home|logement|appartement|apartment|batisse|building|immeuble|debris|rubble|decombres|inside|dedans|interieur|toit|roof|balcon|balcony|sous|under|underneath|glace|riviere|river|eau|water|boue|mud|cave|basement|chambre|room|escalier|stairs|stairwell|cage|garage|grenier|attic"], 3, "entree|driveway|allee|acces|access|stationnement|parking|rue|street|chemin|road"),
     hazard("person buried", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|man|homme|femme|woman|worker|workers|ouvrier|ouvriers|travailleur|travailleurs|people|gens|person|skier|chien|dog|husband|mari|wife|son|fils|fille|daughter", "enseveli*|buried"], 4),
     hazard("person trapped", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|man|homme|femme|woman|worker|workers|ouvrier|ouvriers|travailleur|travailleurs|people|gens|person|skier|chien|dog|husband|mari|wife|son|fils|fille|daughter", "coince*|=trapped|stuck"], 4),
     hazard("cannot breathe", &["peut|peux|pouvons|peuvent|arrive|arrivent|capable|can|cannot|cant|could|couldn|hard|trouble|struggling|difficulte|difficultes|misere|mal|du|de", "respirer|breathe|breathing|respire"], 3),
@@ -325,7 +328,11 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Cue, "complaint as a question", &["is|anyone|quelqu|personne", "anyone|ever|going|un|va|gonna", "going|ever|venir|come|fix|reparer|repondre|answer|call|rappeler"], 2),
     // Administrative matters: a bare call for urgency is about them.
     phrase(Kind::Admin, "administrative matter", &["frais|fee|fees|fine|fined|amende|amendes|ticket|tickets|constat|constats|taxe|taxes|tax|payment|paiement|paye|payer|paid|pay|charge|charged|chargé|refund|rembourse|remboursement|permis|permit|permits|penalty|penalite|interets|interest|solde|balance|account|dossier|formulaire|form|forms|website|site|portail|inscription|registration|evaluation|assessment|reclamation|claim|facture|bill|bills|compte|impot|impots|owe|dois|doit"], 0),
+    // An animal hurt or stuck is no danger to a person.
+    phrase(Kind::Animal, "animal", &["chat|chats|chaton|chatte|minou|chien|chiens|chiot|animal|animaux|cat|cats|kitten|dog|dogs|puppy|oiseau|oiseaux|bird|birds|raton|raccoon|chevreuil|deer|renard|fox|ecureuil|squirrel|goeland|seagull|canard|canards|duck|ducks|patte|paw", "blesse|blessee|blesses|injured|hurt|=saigne|=bleeding|coince|coincee|coinces|stuck|=trapped"], 4),
+    phrase(Kind::Animal, "animal", &["blesse|blessee|injured|hurt", "patte|pattes|paw|paws|aile|wing"], 3),
     // Figures of speech.
+    phrase(Kind::Figurative, "figurative", &["merci|thanks|thank|bravo", "enferme*|locking|trapping|bloquer|blocking"], 4),
     phrase(Kind::Figurative, "figurative", &["je|j|i|me|my|ma|mon|tete|head|budget|facture|factures|bill|bills|taxes|compte|comptes|prix|price|prices|couts|costs|patience|nerfs|nerves|tout|everything|cerveau|brain|coeur|heart|telephone|phone|boite|inbox|loyer|rent|tarif|tarifs|rates", "va|vais|vont|going|gonna|about|will|is|a|est|ont|have|has|just|m|sont|are|vient", "exploser|explode|exploded|explose|explosent|exploding|peter|pete"], 3),
     phrase(Kind::Figurative, "figurative", &["money|argent|cash|wallet|portefeuille|budget|taxes|fees|frais", "fire|feu|flammes|flames"], 3),
     phrase(Kind::Figurative, "figurative", &["hydro|facture|factures|taxes|compte|bill|bills|prix|ca|this|it|you|vous|ville|city", "va|vont|going|gonna|will|are|is", "me|nous|us|m", "tuer|kill|killing"], 1),
@@ -364,7 +371,8 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Chronic, "chronic", &["jour|day", "et|and", "nuit|night"], 0),
     phrase(Kind::Chronic, "chronic", &["since", "spring|summer|fall|winter|autumn"], 1),
     phrase(Kind::Chronic, "chronic", &["de|tout|all", "l|the", "hiver|ete|winter|summer"], 0),
-    phrase(Kind::Chronic, "chronic", &["chaque|every|tous|toutes", "jour|soir|nuit|semaine|fois|day|night|week|time|les|pluie|pluies|orage|orages|tempete|rain|storm|annee|year"], 1),
+    phrase(Kind::Chronic, "chronic", &["chaque|every|tous|toutes", "jour|soir|nuit|semaine|fois|day|night|week|time|les|pluie|pluies|orage|orages|tempete|rain|storm|annee|year|matin|morning|hiver|winter|printemps|spring|ete|summer|automne|fall"], 1),
+    phrase(Kind::Chronic, "chronic", &["always|constantly|constamment|continuellement|perpetually"], 0),
     // The same event over and over ("3 fois ce mois-ci", "twice this year") is a standing problem.
     phrase(Kind::Chronic, "chronic", &["#num|deux|trois|quatre|plusieurs|quelques|several|two|three|few", "fois|times"], 0),
     phrase(Kind::Chronic, "chronic", &["#num|deux|trois|quatre|plusieurs|several|two|three", "outages|pannes|coupures|avis|notices|floods|inondations|refoulements|backups|bris|breaks"], 1),
@@ -380,6 +388,8 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::NotCurrent, "hypothetical", &["what", "to", "do", "if|in|when"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["what", "do|should", "if"], 3),
     phrase(Kind::NotCurrent, "hypothetical", &["si|if", "jamais|ever"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["what", "if"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["hypothetically|hypothetiquement|hypothetique|hypothetical|theoriquement|theoretically"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["si", "un", "jour"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["if", "i|we|you|it|there|someone", "ever"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["prochaine|prochain|next", "fois|time|hiver|winter|ete|summer|year|annee|printemps|spring|automne|fall"], 0),
@@ -606,9 +616,9 @@ pub(crate) fn hazards(
             continue;
         }
         let s = word(start).sentence;
-        let figurative = near
-            .iter()
-            .find(|&&(kind, a, b)| kind == Kind::Figurative && a <= end && b >= start);
+        let figurative = near.iter().find(|&&(kind, a, b)| {
+            matches!(kind, Kind::Figurative | Kind::Animal) && a <= end && b >= start
+        });
         // A bill makes its sentence no emergency, and its whole message no bare call for
         // urgency ("URGENT!!! ma facture d'eau a doublé").
         let bare_call = matches!(topic, "emergency" | "call for help");
@@ -620,8 +630,13 @@ pub(crate) fn hazards(
                 .ok()
                 .map(|i| &billed[i])
         };
-        let (disarmed_by, guard) = if let Some(&(_, a, b)) = figurative {
-            (Some(join(norm, a, b)), "figurative")
+        let (disarmed_by, guard) = if let Some(&(kind, a, b)) = figurative {
+            let guard = if kind == Kind::Animal {
+                "about an animal"
+            } else {
+                "figurative"
+            };
+            (Some(join(norm, a, b)), guard)
         } else if let Some(&(_, a, b)) = billing {
             (Some(join(norm, a, b)), "billing or administrative matter")
         } else if ongoing.binary_search(&s).is_ok() {
@@ -693,6 +708,31 @@ mod tests {
             .filter(|h| h.disarmed_by.is_none())
             .map(|h| h.topic)
             .collect()
+    }
+
+    #[test]
+    fn an_animal_a_driveway_a_phone_tree_and_a_standing_smell_are_no_danger_to_a_person() {
+        assert_eq!(
+            armed("jai trouver un chat errant blessé a la patte"),
+            Vec::<&str>::new()
+        );
+        assert!(
+            !armed("le chantier bloque mon entrée de garage depuis 3 jours")
+                .contains(&"person trapped")
+        );
+        assert!(!armed("help, the phone tree keeps hanging up on me").contains(&"fallen tree"));
+        assert_eq!(
+            armed("why does the arena always smell like propane"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            armed("what if the river floods our street again"),
+            Vec::<&str>::new()
+        );
+        // The same words about a person still raise.
+        assert!(armed("mon fils est blessé à la jambe").contains(&"person injured"));
+        assert!(armed("someone is trapped in the elevator").contains(&"person trapped"));
+        assert!(armed("mon voisin est bloqué dans son garage").contains(&"person trapped"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod alerts;
 mod binary;
 mod browser;
+mod classifier;
 mod command_line;
 mod desk;
 mod digest;

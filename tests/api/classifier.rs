@@ -23,14 +23,14 @@ fn missed_targets(file: &Path) -> Vec<String> {
             .expect("both languages are in the file");
         if scores.macro_f1 < MACRO_F1_TARGET {
             missed.push(format!(
-                "{} {language}: macro-F1 {:.3} < {MACRO_F1_TARGET}",
+                "{} {language}: macro-F1 {:.4} < {MACRO_F1_TARGET}",
                 file.display(),
                 scores.macro_f1
             ));
         }
         if scores.urgent_recall < URGENT_RECALL_TARGET {
             missed.push(format!(
-                "{} {language}: urgent recall {:.3} < {URGENT_RECALL_TARGET}",
+                "{} {language}: urgent recall {:.4} < {URGENT_RECALL_TARGET}",
                 file.display(),
                 scores.urgent_recall
             ));

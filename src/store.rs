@@ -1547,7 +1547,15 @@ mod tests {
                     }
                     store.flush().unwrap();
                 }
-                let reopened = Store::open(dir.path()).unwrap();
+                // sled lets go of its files' lock a moment after the last handle is dropped.
+                let reopened = (0..100)
+                    .find_map(|_| {
+                        Store::open(dir.path()).ok().or_else(|| {
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                            None
+                        })
+                    })
+                    .expect("the store reopens once its first handle is dropped");
                 let recount = reopened.recount().unwrap();
                 for state in ThreadState::ALL {
                     prop_assert_eq!(

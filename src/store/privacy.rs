@@ -110,11 +110,12 @@ impl Store {
             held.threads.push((t, messages, audit));
         }
         held.sender = self.get(&key_party(SENDER, channel, sender.as_str()))?;
-        let prefix = dedupe_prefix(channel, sender);
-        for key in self.tree.scan_prefix(&prefix).keys() {
-            let key = key?;
-            held.platform_ids
-                .push(String::from_utf8_lossy(&key[prefix.len()..]).into_owned());
+        for prefix in dedupe_prefixes(channel, sender) {
+            for key in self.tree.scan_prefix(&prefix).keys() {
+                let key = key?;
+                held.platform_ids
+                    .push(String::from_utf8_lossy(&key[prefix.len()..]).into_owned());
+            }
         }
         held.requests = self
             .requests()?
@@ -192,12 +193,13 @@ impl Store {
                     ops.push(Op::Remove(key_remote(r.destination, remote)));
                 }
             }
-            let prefix = dedupe_prefix(&thread.channel, &thread.sender);
-            for entry in self.tree.scan_prefix(prefix) {
-                let (key, value) = entry?;
-                if read_u64(&value) == id.get() {
-                    removed.platform_ids += 1;
-                    ops.push(Op::Remove(key.to_vec()));
+            for prefix in dedupe_prefixes(&thread.channel, &thread.sender) {
+                for entry in self.tree.scan_prefix(prefix) {
+                    let (key, value) = entry?;
+                    if read_u64(&value) == id.get() {
+                        removed.platform_ids += 1;
+                        ops.push(Op::Remove(key.to_vec()));
+                    }
                 }
             }
             let latest = key_party(LATEST, &thread.channel, thread.sender.as_str());
@@ -211,7 +213,10 @@ impl Store {
             threads.push(thread);
         }
         if let Some((channel, sender)) = plan.party {
-            for key in self.tree.scan_prefix(dedupe_prefix(channel, sender)).keys() {
+            let keys = dedupe_prefixes(channel, sender)
+                .into_iter()
+                .flat_map(|prefix| self.tree.scan_prefix(prefix).keys());
+            for key in keys {
                 let key = key?.to_vec();
                 if !ops
                     .iter()
@@ -431,10 +436,14 @@ impl Store {
     }
 }
 
-fn dedupe_prefix(channel: &Channel, sender: &Sender) -> Vec<u8> {
-    let mut k = key_party(DEDUPE, channel, sender.as_str());
-    k.push(0);
-    k
+/// Where a sender's dedupe entries are: beside their latest-thread entry, and under the
+/// older `DEDUPE` prefix in stores written before that layout.
+fn dedupe_prefixes(channel: &Channel, sender: &Sender) -> [Vec<u8>; 2] {
+    [LATEST, DEDUPE].map(|prefix| {
+        let mut k = key_party(prefix, channel, sender.as_str());
+        k.push(0);
+        k
+    })
 }
 
 /// The keys of a thread's jobs: job ids are `G-000042-<seq>-<destination>`.

@@ -384,6 +384,7 @@ async fn an_agent_is_neither_shown_nor_served_the_report_and_the_export() {
 async fn actions_on_the_desk_are_recorded_under_the_members_name() {
     let app = spawn_app().await;
     let reference = citizen(&app, "bob", "Il y a un nid-de-poule devant chez moi", 0).await;
+    // A pothole is no question: moving it to info is a correction whatever it was read as.
     let agent = member(&app, "Luc Tremblay", "agent").await;
     let mut b = browser(&app);
     b.sign_in(&agent).await;
@@ -405,7 +406,7 @@ async fn actions_on_the_desk_are_recorded_under_the_members_name() {
     let recategorised = b
         .post(
             &format!("{path}/category"),
-            &[("csrf", &csrf), ("category", "complaint")],
+            &[("csrf", &csrf), ("category", "info")],
         )
         .await;
     assert_eq!(recategorised.status, 303);
@@ -427,7 +428,7 @@ async fn actions_on_the_desk_are_recorded_under_the_members_name() {
 
     let t = thread(&app, &reference).await;
     assert_eq!(t["state"], "resolved");
-    assert_eq!(t["category"], "complaint");
+    assert_eq!(t["category"], "info");
     assert_eq!(t["claimed_by"], "Luc Tremblay");
     let by_luc: Vec<&str> = t["audit"]
         .as_array()

@@ -413,34 +413,22 @@ mod tests {
             ],
         };
         let mail = digest_mail(&d, Toronto, &desk());
-        assert!(mail
-            .body
-            .contains("demande n° 3 (accès) : due le 2026-11-15, en retard de 2 j\n"));
-        assert!(mail
-            .body
-            .contains("demande n° 4 (effacement) : due le 2026-11-20, dans 3 j\n"));
-        assert!(mail
-            .body
-            .contains("request #3 (access): due 2026-11-15, 2 day(s) late\n"));
-        assert!(mail
-            .body
-            .contains("request #4 (erasure): due 2026-11-20, in 3 day(s)\n"));
         assert!(mail.subject.contains("7 en retard, 1 à risque"));
         assert!(mail.body.starts_with("Résumé du 2026-11-17"));
-        assert!(mail
-            .body
-            .contains("12 fil(s) reçu(s), 9 réponse(s) donnée(s), 2 échéance(s) manquée(s)"));
-        assert!(mail
-            .body
-            .contains("12 thread(s) received, 9 response(s) given, 2 target(s) missed"));
-        assert!(mail.body.contains("… et 2 autre(s)"));
-        assert!(mail.body.contains("… and 2 more"));
-        assert!(mail
-            .body
-            .contains("G-000009 (urgence), échéance 2026-11-16 09:00 — https://guichet.ville.example/desk/threads/G-000009"));
-        assert!(mail
-            .body
-            .contains("Le bureau : https://guichet.ville.example/desk\n"));
+        for line in [
+            "12 fil(s) reçu(s), 9 réponse(s) donnée(s), 2 échéance(s) manquée(s)",
+            "12 thread(s) received, 9 response(s) given, 2 target(s) missed",
+            "… et 2 autre(s)",
+            "… and 2 more",
+            "G-000009 (urgence), échéance 2026-11-16 09:00 — https://guichet.ville.example/desk/threads/G-000009",
+            "Le bureau : https://guichet.ville.example/desk\n",
+            "demande n° 3 (accès) : due le 2026-11-15, en retard de 2 j\n",
+            "demande n° 4 (effacement) : due le 2026-11-20, dans 3 j\n",
+            "request #3 (access): due 2026-11-15, 2 day(s) late\n",
+            "request #4 (erasure): due 2026-11-20, in 3 day(s)\n",
+        ] {
+            assert!(mail.body.contains(line), "{line:?} in {}", mail.body);
+        }
         assert!(digest_post(&d, Toronto, &desk()).chars().count() <= 2000);
     }
 }

@@ -242,6 +242,21 @@ fn holds(bytes: &[u8], needle: &[u8]) -> bool {
     })
 }
 
+/// `guichet citizen erase web SENDER` on the store in `data` (through its running server, if
+/// any): it succeeds, and what it said.
+fn erase(data: &Path, sender: &str) -> String {
+    let out = guichet(data)
+        .args(["citizen", "erase", "web", sender])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -312,16 +327,7 @@ async fn an_erasure_holds_after_a_restart_and_the_text_is_gone_from_the_store_fi
     );
 
     // The coordinator's command reaches the running server.
-    let out = guichet(&data)
-        .args(["citizen", "erase", "web", "carole-disk"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
+    let said = erase(&data, "carole-disk");
     assert!(
         said.contains("effacé") && said.contains("erased: 1 thread"),
         "{said}"
@@ -374,16 +380,7 @@ async fn an_erasure_on_a_stopped_store_rewrites_its_files_at_once() {
         "the store holds the message"
     );
 
-    let out = guichet(&data)
-        .args(["citizen", "erase", "web", "david-offline"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("rewritten"));
+    assert!(erase(&data, "david-offline").contains("rewritten"));
     assert!(files_containing(&data, "KX-99-TRW").is_empty());
     assert!(files_containing(&data, "david-offline").is_empty());
     let export = guichet(&data)

@@ -1,7 +1,7 @@
 //! What the web desk asks of guichet beyond the staff API: sessions (kept in the store under
 //! a hash of their id, so that they survive a restart and a copy of the store hands out none)
-//! and the threads of a date range read through the opening-time index, for the report and
-//! the per-thread export.
+//! and the facts of a date range's threads read through the opening-time index, for the
+//! report and the per-thread export.
 //!
 //! A session is checked against the token that opened it on every request: a member revoked
 //! (or given a new token) is signed out everywhere at once, and so is the bootstrap
@@ -13,15 +13,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::domain::export::{self, Row};
-use crate::domain::report::{self, Report};
+use crate::domain::report::{self, Facts, Report};
 use crate::domain::session::{self, Session};
 use crate::domain::staff::{token_hash, Actor};
-use crate::domain::thread::{AuditEvent, Thread, ThreadId};
 use crate::domain::Language;
 use crate::pipeline::{Pipeline, PipelineError};
-
-/// Threads one reader takes at least: below that a thread of its own costs more than it saves.
-const READ_SHARE: usize = 2000;
 
 /// A new session: its id (for the cookie, never stored) and what is kept.
 pub struct Opened {
@@ -140,16 +136,16 @@ impl Pipeline {
         Ok(())
     }
 
-    /// The threads that opened on the city-local days `from` to `to` (both included), with
-    /// their audit logs, oldest first: only the range's threads are read.
+    /// The facts of the threads that opened on the city-local days `from` to `to` (both
+    /// included), oldest first: only the range's compact records are read.
     ///
     /// # Errors
     /// The store failed.
-    pub fn threads_opened(
+    pub fn facts_opened(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(Thread, Vec<AuditEvent>)>, PipelineError> {
+    ) -> Result<Vec<Facts>, PipelineError> {
         let tz = self.settings().city.timezone;
         let start_of = |day: NaiveDate| {
             let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
@@ -163,39 +159,7 @@ impl Pipeline {
             start_of(from),
             start_of(to + Duration::days(1)) - Duration::milliseconds(1),
         );
-        let store = self.store();
-        let ids = store.opened_between(start, end)?;
-        // Reading and decoding is most of a report's time: the range is split between the
-        // cores, each reading its share of threads and audit logs.
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let share = ids.len().div_ceil(workers).max(READ_SHARE);
-        let read = |ids: &[ThreadId]| -> Result<Vec<(Thread, Vec<AuditEvent>)>, PipelineError> {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                if let Some(t) = store.thread(*id)? {
-                    let audit = store.audit(*id)?;
-                    out.push((t, audit));
-                }
-            }
-            Ok(out)
-        };
-        if ids.len() <= share {
-            return read(&ids);
-        }
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ids
-                .chunks(share)
-                .map(|chunk| scope.spawn(move || read(chunk)))
-                .collect();
-            let mut all = Vec::with_capacity(ids.len());
-            for handle in handles {
-                let part = handle
-                    .join()
-                    .map_err(|_| PipelineError::Aborted("a report reader panicked".into()))??;
-                all.extend(part);
-            }
-            Ok(all)
-        })
+        Ok(self.store().facts_opened(start, end)?)
     }
 
     /// The report and the per-thread rows of one range, from one read of its threads.
@@ -208,10 +172,10 @@ impl Pipeline {
         to: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(Report, Vec<Row>), PipelineError> {
-        let threads = self.threads_opened(from, to)?;
+        let threads = self.facts_opened(from, to)?;
         let rows = threads
             .iter()
-            .map(|(t, audit)| export::row(t, audit, self.policy(), now))
+            .map(|f| export::row(f, self.policy(), now))
             .collect();
         let tz = self.settings().city.timezone;
         let report = report::build(&threads, self.policy(), tz, from, to, now);
@@ -229,9 +193,9 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<Vec<Row>, PipelineError> {
         Ok(self
-            .threads_opened(from, to)?
+            .facts_opened(from, to)?
             .iter()
-            .map(|(t, audit)| export::row(t, audit, self.policy(), now))
+            .map(|f| export::row(f, self.policy(), now))
             .collect())
     }
 }

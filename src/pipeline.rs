@@ -1342,7 +1342,7 @@ impl Pipeline {
     }
 
     /// The response-time report of the threads opened from `from` to `to` (city-local days,
-    /// both included). Reads the range's threads: run it off the async workers.
+    /// both included). Reads the range's report records: run it off the async workers.
     ///
     /// # Errors
     /// The store failed.
@@ -1353,7 +1353,7 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<crate::domain::report::Report, PipelineError> {
         let tz = self.settings.city.timezone;
-        let threads = self.threads_opened(from, to)?;
+        let threads = self.facts_opened(from, to)?;
         Ok(crate::domain::report::build(
             &threads,
             &self.policy,

@@ -62,6 +62,7 @@ use crate::domain::session::Session;
 use crate::domain::staff::Member;
 use crate::domain::thread::{Alerted, AuditEvent, Correction, Thread, ThreadId, ThreadState};
 
+mod facts;
 pub mod privacy;
 pub use privacy::{Anonymisation, Held, Removed};
 
@@ -350,6 +351,7 @@ impl Store {
         let counted = store.recount()?;
         store.count(&counted);
         store.index_opening_times()?;
+        store.index_facts()?;
         Ok(store)
     }
 
@@ -661,6 +663,7 @@ impl Store {
             ));
             t.message_count += 1;
         }
+        let first_audit = t.audit_count;
         for e in &w.audit {
             ops.push(Op::Insert(key_seq(AUDIT, t.id, t.audit_count), encode(e)?));
             t.audit_count += 1;
@@ -670,6 +673,7 @@ impl Store {
         }
         ops.extend(index_keys(t).into_iter().map(|k| Op::Insert(k, Vec::new())));
         ops.push(Op::Insert(key_id(THREAD, t.id), encode(&*t)?));
+        ops.extend(facts::ops(t, &w.audit, first_audit));
         let id = t.id.get().to_be_bytes().to_vec();
         ops.push(Op::Insert(
             key_party(LATEST, &t.channel, t.sender.as_str()),
@@ -1193,14 +1197,12 @@ impl Store {
     }
 }
 
-/// The index entries a thread occupies: its state, and while its clock runs, its due time,
+/// The index entries a thread occupies (its opening-time entry apart, which holds its report
+/// facts and never moves): its state, and while its clock runs, its due time,
 /// its at-risk time and the alerts the watcher has yet to report (the level is the last
 /// byte of the key, so that both alerts of one instant stay distinct).
 fn index_keys(t: &Thread) -> Vec<Vec<u8>> {
-    let mut keys = vec![
-        [&[STATE, t.state.code()][..], &t.id.get().to_be_bytes()].concat(),
-        key_time(OPENED, t.opened_at, t.id),
-    ];
+    let mut keys = vec![[&[STATE, t.state.code()][..], &t.id.get().to_be_bytes()].concat()];
     if t.clock_running() {
         keys.push(key_time(DUE, t.clock.due_at, t.id));
         keys.push(key_time(RISK, t.clock.at_risk_at, t.id));

@@ -2,15 +2,15 @@
 //! opened, its first response and whether it met its target, when it was resolved, and the
 //! agent who answered), for a spreadsheet. Never a message's text, nor the sender.
 //!
-//! Pure: threads with their audit logs and the policy in, rows out; [`csv`] writes them with
+//! Pure: each thread's [`Facts`] and the policy in, rows out; [`csv`] writes them with
 //! the `csv` crate's quoting, so that a channel or an agent's name holding a comma or a quote
 //! stays one field.
 
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::sla::{ClockKind, SlaPolicy, SlaStatus};
-use super::thread::{AuditEvent, AuditKind, Thread};
+use super::report::Facts;
+use super::sla::{SlaPolicy, SlaStatus};
 use super::Category;
 
 /// One thread in the export.
@@ -59,34 +59,31 @@ pub fn date_range(
 }
 
 /// The row of one thread at `now`.
-pub fn row(thread: &Thread, audit: &[AuditEvent], policy: &SlaPolicy, now: DateTime<Utc>) -> Row {
-    let first = thread
-        .clocks
-        .iter()
-        .chain(std::iter::once(&thread.clock))
-        .find(|c| c.kind == ClockKind::FirstResponse)
-        .unwrap_or(&thread.clock);
-    let answered_by = first.stopped_at.and_then(|at| {
-        audit
+pub fn row(facts: &Facts, policy: &SlaPolicy, now: DateTime<Utc>) -> Row {
+    let first = facts.first_clock();
+    let stopped = first.and_then(|c| c.stopped_at);
+    let answered_by = stopped.and_then(|at| {
+        facts
+            .answers
             .iter()
-            .find(|e| e.kind == AuditKind::Answered && e.at == at)
-            .map(|e| e.actor.clone())
+            .find(|(_, when)| *when == at)
+            .map(|(who, _)| who.clone())
     });
     Row {
-        reference: thread.id.to_string(),
-        channel: thread.channel.to_string(),
-        category: thread.category,
-        opened_at: thread.opened_at,
-        first_response_at: first.stopped_at,
-        first_response_minutes: first.stopped_at.map(|at| {
+        reference: facts.id.to_string(),
+        channel: facts.channel.clone(),
+        category: facts.category,
+        opened_at: facts.opened_at,
+        first_response_at: stopped,
+        first_response_minutes: first.zip(stopped).map(|(c, at)| {
             policy
-                .elapsed(first.category, first.started_at, at)
+                .elapsed(c.category, c.started_at, at)
                 .num_minutes()
                 .max(0) as u64
         }),
-        first_response: first.status(now),
-        resolved_at: thread.resolved_at,
-        agent: answered_by.or_else(|| thread.claimed_by.clone()),
+        first_response: first.map_or(SlaStatus::OnTrack, |c| c.status(now)),
+        resolved_at: facts.resolved_at,
+        agent: answered_by.or_else(|| facts.claimed_by.clone()),
     }
 }
 
@@ -131,7 +128,7 @@ pub fn csv(rows: &[Row]) -> String {
 mod tests {
     use super::*;
     use crate::domain::message::{Channel, Sender};
-    use crate::domain::thread::{ThreadId, Triage};
+    use crate::domain::thread::{Thread, ThreadId, Triage};
     use crate::domain::Language;
     use crate::testing::{policy, utc};
     use chrono::Duration;
@@ -164,7 +161,11 @@ mod tests {
         );
         let answered = opened + Duration::hours(2);
         let event = t.answer(answered, "Tremblay, Luc \"LT\"").unwrap();
-        let r = row(&t, &[event], &policy(), answered + Duration::hours(1));
+        let r = row(
+            &Facts::of(&t, &[event]),
+            &policy(),
+            answered + Duration::hours(1),
+        );
         assert_eq!(r.reference, "G-000007");
         assert_eq!(r.first_response, SlaStatus::Met);
         assert_eq!(r.agent.as_deref(), Some("Tremblay, Luc \"LT\""));

@@ -3,8 +3,8 @@
 //! and the median and 90th percentile first-response times, counted as each category's
 //! target counts them (calendar or business hours).
 //!
-//! Pure: threads (with their audit logs) and the policy in, a [`Report`] out. Threads count
-//! for the city-local day they opened; `from` and `to` are both included.
+//! Pure: each thread's [`Facts`] and the policy in, a [`Report`] out. Threads count for the
+//! city-local day they opened; `from` and `to` are both included.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +12,69 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::sla::{ClockKind, SlaPolicy, SlaStatus};
-use super::thread::{AuditEvent, AuditKind, Thread};
+use super::sla::{Clock, ClockKind, SlaPolicy, SlaStatus};
+use super::thread::{AuditEvent, AuditKind, Thread, ThreadId};
 use super::Category;
+
+/// What the report and the per-thread export need of one thread: where and when it opened,
+/// its category, its response clocks, who answered it and when, who claimed it and when it
+/// was resolved. Never a message, nor the sender. The store keeps it beside its opening-time
+/// index, so that a report reads a few dozen bytes per thread rather than the thread and
+/// its audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub id: ThreadId,
+    pub channel: String,
+    pub category: Category,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub claimed_by: Option<String>,
+    /// Every response clock of the thread, the running (or last) one last.
+    pub clocks: Vec<Clock>,
+    /// Each answer: who gave it (`guichet` for its own) and when, oldest first.
+    pub answers: Vec<(String, DateTime<Utc>)>,
+}
+
+impl Facts {
+    /// The facts of a thread and its audit log.
+    pub fn of(thread: &Thread, audit: &[AuditEvent]) -> Facts {
+        Facts {
+            answers: audit
+                .iter()
+                .filter(|e| e.kind == AuditKind::Answered)
+                .map(|e| (e.actor.clone(), e.at))
+                .collect(),
+            ..Facts::of_thread(thread)
+        }
+    }
+
+    /// The facts the thread itself holds: all but its answers.
+    pub fn of_thread(thread: &Thread) -> Facts {
+        Facts {
+            id: thread.id,
+            channel: thread.channel.to_string(),
+            category: thread.category,
+            opened_at: thread.opened_at,
+            resolved_at: thread.resolved_at,
+            claimed_by: thread.claimed_by.clone(),
+            clocks: thread
+                .clocks
+                .iter()
+                .chain(std::iter::once(&thread.clock))
+                .cloned()
+                .collect(),
+            answers: Vec::new(),
+        }
+    }
+
+    /// The clock of the first response (the last clock of a thread that has none).
+    pub fn first_clock(&self) -> Option<&Clock> {
+        self.clocks
+            .iter()
+            .find(|c| c.kind == ClockKind::FirstResponse)
+            .or(self.clocks.last())
+    }
+}
 
 /// One group's figures (a category, a channel, a week's category).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -63,7 +123,7 @@ pub struct Report {
 
 /// The report of the threads that opened from `from` to `to` (city-local days, included).
 pub fn build(
-    threads: &[(Thread, Vec<AuditEvent>)],
+    threads: &[Facts],
     policy: &SlaPolicy,
     tz: Tz,
     from: NaiveDate,
@@ -76,18 +136,15 @@ pub fn build(
         .collect();
     let mut channels: BTreeMap<String, Figures> = BTreeMap::new();
     let mut agents: BTreeMap<String, AgentFigures> = BTreeMap::new();
-    let mut weeks: BTreeMap<String, BTreeMap<Category, Figures>> = BTreeMap::new();
-    for (thread, audit) in threads {
+    let mut weeks: BTreeMap<(i32, u32), BTreeMap<Category, Figures>> = BTreeMap::new();
+    for thread in threads {
         let opened = thread.opened_at.with_timezone(&tz).date_naive();
         if opened < from || opened > to {
             continue;
         }
-        let first = thread
-            .clocks
-            .iter()
-            .chain(std::iter::once(&thread.clock))
-            .find(|c| c.kind == ClockKind::FirstResponse)
-            .unwrap_or(&thread.clock);
+        let Some(first) = thread.first_clock() else {
+            continue;
+        };
         let status = first.status(now);
         let minutes = first.stopped_at.map(|at| {
             policy
@@ -95,10 +152,10 @@ pub fn build(
                 .num_minutes() as u64
         });
         let week = opened.iso_week();
-        let week = format!("{}-W{:02}", week.year(), week.week());
+        let week = (week.year(), week.week());
         let groups = [
             categories.entry(thread.category).or_default(),
-            channels.entry(thread.channel.to_string()).or_default(),
+            channels.entry(thread.channel.clone()).or_default(),
         ];
         for figures in groups {
             figures.count(status, minutes);
@@ -111,23 +168,16 @@ pub fn build(
             .count(status, minutes);
 
         // Each agent's answers: the clock an answer stopped, met or missed.
-        for event in audit
-            .iter()
-            .filter(|e| e.kind == AuditKind::Answered && e.actor != "guichet")
-        {
-            let clock = thread
-                .clocks
-                .iter()
-                .chain(std::iter::once(&thread.clock))
-                .find(|c| c.stopped_at == Some(event.at));
-            let a = agents.entry(event.actor.clone()).or_default();
+        for (actor, at) in thread.answers.iter().filter(|(a, _)| a != "guichet") {
+            let clock = thread.clocks.iter().find(|c| c.stopped_at == Some(*at));
+            let a = match agents.get_mut(actor) {
+                Some(a) => a,
+                None => agents.entry(actor.clone()).or_default(),
+            };
             a.answers += 1;
             if let Some(c) = clock {
-                a.minutes.push(
-                    policy
-                        .elapsed(c.category, c.started_at, event.at)
-                        .num_minutes() as u64,
-                );
+                a.minutes
+                    .push(policy.elapsed(c.category, c.started_at, *at).num_minutes() as u64);
                 if c.status(now) == SlaStatus::Met {
                     a.met += 1;
                 }
@@ -151,9 +201,12 @@ pub fn build(
         agents,
         weeks: weeks
             .into_iter()
-            .map(|(week, mut categories)| {
+            .map(|((year, week), mut categories)| {
                 categories.values_mut().for_each(Figures::finish);
-                Week { week, categories }
+                Week {
+                    week: format!("{year}-W{week:02}"),
+                    categories,
+                }
             })
             .collect(),
     }
@@ -258,12 +311,7 @@ mod tests {
         .unwrap()
     }
 
-    fn thread(
-        n: u64,
-        category: Category,
-        opened: &str,
-        answer: Option<(&str, &str)>,
-    ) -> (Thread, Vec<AuditEvent>) {
+    fn thread(n: u64, category: Category, opened: &str, answer: Option<(&str, &str)>) -> Facts {
         let p = policy();
         let mut t = Thread::open(
             ThreadId::new(n),
@@ -281,7 +329,7 @@ mod tests {
         if let Some((agent, at)) = answer {
             audit.push(t.answer(utc(at), agent).unwrap());
         }
-        (t, audit)
+        Facts::of(&t, &audit)
     }
 
     #[test]

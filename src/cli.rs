@@ -133,6 +133,20 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// One row per thread opened in the range, as CSV for a spreadsheet: reference,
+    /// channel, category, opened, first response (met or missed), resolved, agent. No
+    /// message text, no sender.
+    Export {
+        /// First day (city-local, YYYY-MM-DD); default 29 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, included; default today.
+        #[arg(long)]
+        to: Option<String>,
+        /// Write the CSV to this file rather than to standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Named staff members and their tokens.
     Staff {
         #[command(subcommand)]
@@ -295,19 +309,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Purge { dry_run } => privacy::purge(settings()?, dry_run).await,
         Command::PrivacyIncident { action } => privacy::incident(settings()?, action).await,
         Command::PrivacyJournal { json } => privacy::journal(settings()?, json).await,
+        Command::Export { from, to, out } => {
+            let staff = Staff::connect(settings()?).await?;
+            let csv = staff.export(&range_query(&from, &to)).await?;
+            match out {
+                None => print!("{csv}"),
+                Some(path) => {
+                    std::fs::write(&path, &csv)
+                        .with_context(|| format!("could not write {}", path.display()))?;
+                    let rows = ::csv::Reader::from_reader(csv.as_bytes()).records().count();
+                    let noun = if rows == 1 { "thread" } else { "threads" };
+                    eprintln!("{rows} {noun} written to {}", path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { from, to, format } => {
             if !matches!(format.as_str(), "text" | "csv" | "json") {
                 bail!("--format is text, csv or json");
             }
             let staff = Staff::connect(settings()?).await?;
-            let mut query = Vec::new();
-            if let Some(f) = &from {
-                query.push(format!("from={}", percent_encode(f)));
-            }
-            if let Some(t) = &to {
-                query.push(format!("to={}", percent_encode(t)));
-            }
-            let report = staff.report(&query.join("&")).await?;
+            let report = staff.report(&range_query(&from, &to)).await?;
             match format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&report)?),
                 csv_or_text => {
@@ -848,6 +870,18 @@ impl Staff {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> anyhow::Result<serde_json::Value> {
+        let response = self.send(method, path, body).await?;
+        Ok(response.json().await.unwrap_or_default())
+    }
+
+    /// Sends a request to the running guichet as the staff token's holder: its answer when
+    /// it succeeded, else the server's reason as the error.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<reqwest::Response> {
         let Source::Remote { base, client } = &self.source else {
             unreachable!("only called for a remote source")
         };
@@ -864,35 +898,62 @@ impl Staff {
             )
         })?;
         let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
             let message = body["error"].as_str().unwrap_or("no detail");
             bail!("the running guichet refused: {message} ({status})");
         }
-        Ok(body)
+        Ok(response)
+    }
+
+    /// The city-local days of a `from=…&to=…` query, for a command that reads the store
+    /// itself.
+    fn local_range(&self, query: &str) -> anyhow::Result<(chrono::NaiveDate, chrono::NaiveDate)> {
+        let tz = self.settings.city.timezone;
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        let mut from = None;
+        let mut to = today;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| anyhow!("\"{v}\" is not a date such as 2026-11-30"))?;
+            if k == "from" {
+                from = Some(d);
+            } else {
+                to = d;
+            }
+        }
+        let from = from.unwrap_or(to - chrono::Duration::days(29));
+        if from > to {
+            bail!("--from comes after --to");
+        }
+        Ok((from, to))
+    }
+
+    /// The per-thread CSV of a range (`from=…&to=…`).
+    async fn export(&self, query: &str) -> anyhow::Result<String> {
+        match &self.source {
+            Source::Local(p) => {
+                let (from, to) = self.local_range(query)?;
+                let rows = p.export_rows(from, to, Utc::now())?;
+                Ok(crate::domain::export::csv(&rows))
+            }
+            Source::Remote { .. } => Ok(self
+                .send(
+                    reqwest::Method::GET,
+                    &format!("/api/export.csv?{query}"),
+                    None,
+                )
+                .await?
+                .text()
+                .await?),
+        }
     }
 
     async fn report(&self, query: &str) -> anyhow::Result<serde_json::Value> {
         match &self.source {
             Source::Local(p) => {
-                let tz = self.settings.city.timezone;
-                let today = Utc::now().with_timezone(&tz).date_naive();
-                let mut from = None;
-                let mut to = today;
-                for pair in query.split('&').filter(|p| !p.is_empty()) {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                        .map_err(|_| anyhow!("\"{v}\" is not a date such as 2026-11-30"))?;
-                    if k == "from" {
-                        from = Some(d);
-                    } else {
-                        to = d;
-                    }
-                }
-                let from = from.unwrap_or(to - chrono::Duration::days(29));
-                if from > to {
-                    bail!("--from comes after --to");
-                }
+                let (from, to) = self.local_range(query)?;
                 Ok(serde_json::to_value(p.report(from, to, Utc::now())?)?)
             }
             Source::Remote { .. } => {
@@ -1244,6 +1305,18 @@ fn print_outbox(
     }
     print!("{}", table(&rows));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `from=…&to=…` query of `--from` and `--to`.
+fn range_query(from: &Option<String>, to: &Option<String>) -> String {
+    let mut query = Vec::new();
+    if let Some(f) = from {
+        query.push(format!("from={}", percent_encode(f)));
+    }
+    if let Some(t) = to {
+        query.push(format!("to={}", percent_encode(t)));
+    }
+    query.join("&")
 }
 
 fn percent_encode(s: &str) -> String {

@@ -378,3 +378,66 @@ async fn the_report_is_printed_as_text_csv_or_json_from_the_command_line() {
         .unwrap();
     assert!(!bad.status.success());
 }
+
+#[tokio::test]
+async fn the_export_is_written_from_the_command_line_through_the_server_or_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Je veux porter plainte: le déneigeur a brisé ma clôture au 12 rue des Érables";
+    let csv_of = |out: &std::process::Output| -> Vec<Vec<String>> {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+        assert_eq!(&reader.headers().unwrap()[0], "reference");
+        reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    };
+    let served_rows = {
+        let served = serve(dir.path());
+        let client = reqwest::Client::new();
+        let (status, _) = send(client.post(served.url("/api/messages")).json(&json!({
+            "sender": "exp-1",
+            "text": text,
+        })))
+        .await;
+        assert_eq!(status, 200);
+        csv_of(&guichet(dir.path()).args(["export"]).output().unwrap())
+    };
+    assert_eq!(served_rows.len(), 1, "{served_rows:?}");
+    assert_eq!(served_rows[0][1], "web");
+    assert_eq!(served_rows[0][2], "complaint");
+
+    // The same rows from the store itself, into a file; never the text nor the sender.
+    let file = dir.path().join("threads.csv");
+    let out = guichet(dir.path())
+        .args(["export", "--out", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 thread written"));
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(!written.contains("déneigeur") && !written.contains("exp-1"));
+    let mut reader = csv::Reader::from_reader(written.as_bytes());
+    let stored_rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(stored_rows, served_rows);
+
+    // A range that holds none: the header alone. A bad date: a sentence and a failure.
+    let none = guichet(dir.path())
+        .args(["export", "--from", "2020-01-01", "--to", "2020-01-31"])
+        .output()
+        .unwrap();
+    assert!(csv_of(&none).is_empty());
+    let bad = guichet(dir.path())
+        .args(["export", "--to", "demain"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("demain"));
+}

@@ -8,16 +8,18 @@
 //! coordinator when `GUICHET__STAFF__TOKEN` changes. It renders nothing: the pages are the
 //! desk adapter's.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::domain::export::{self, Row};
-use crate::domain::report::{self, Facts, Report};
+use crate::domain::report::Facts;
 use crate::domain::session::{self, Session};
 use crate::domain::staff::{token_hash, Actor};
 use crate::domain::Language;
 use crate::pipeline::{Pipeline, PipelineError};
+
+/// Ranges shorter than this many days are read by one thread: splitting costs more than it
+/// saves.
+const SLICE_DAYS: i64 = 7;
 
 /// A new session: its id (for the cookie, never stored) and what is kept.
 pub struct Opened {
@@ -159,27 +161,14 @@ impl Pipeline {
             start_of(from),
             start_of(to + Duration::days(1)) - Duration::milliseconds(1),
         );
-        Ok(self.store().facts_opened(start, end)?)
-    }
-
-    /// The report and the per-thread rows of one range, from one read of its threads.
-    ///
-    /// # Errors
-    /// The store failed.
-    pub fn report_and_rows(
-        self: &Arc<Self>,
-        from: NaiveDate,
-        to: NaiveDate,
-        now: DateTime<Utc>,
-    ) -> Result<(Report, Vec<Row>), PipelineError> {
-        let threads = self.facts_opened(from, to)?;
-        let rows = threads
-            .iter()
-            .map(|f| export::row(f, self.policy(), now))
-            .collect();
-        let tz = self.settings().city.timezone;
-        let report = report::build(&threads, self.policy(), tz, from, to, now);
-        Ok((report, rows))
+        // A long range is read in as many time slices as there are cores, side by side.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let slices = if end - start < Duration::days(SLICE_DAYS) {
+            1
+        } else {
+            workers
+        };
+        Ok(self.store().facts_opened_in_slices(start, end, slices)?)
     }
 
     /// One row per thread opened in the range, oldest first.

@@ -213,6 +213,11 @@ pub fn build(
 }
 
 impl Figures {
+    /// The first-response times counted, in minutes (sorted once the report is built).
+    pub fn first_response_minutes(&self) -> &[u64] {
+        &self.minutes
+    }
+
     fn count(&mut self, status: SlaStatus, minutes: Option<u64>) {
         self.threads += 1;
         match status {

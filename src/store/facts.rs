@@ -90,6 +90,46 @@ impl Store {
         Ok(out)
     }
 
+    /// As [`Store::facts_opened`], the range cut in `slices` equal spans of time read side by
+    /// side, one thread each.
+    ///
+    /// # Errors
+    /// As [`Store::facts_opened`].
+    pub fn facts_opened_in_slices(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        slices: usize,
+    ) -> Result<Vec<Facts>> {
+        let slices = i32::try_from(slices.clamp(1, 64)).unwrap_or(1);
+        if slices == 1 || to <= from {
+            return self.facts_opened(from, to);
+        }
+        let span = (to - from) / slices;
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = (0..slices)
+                .map(|i| {
+                    // Both ends of a slice are included; keys count milliseconds.
+                    let start = from + span * i;
+                    let end = if i == slices - 1 {
+                        to
+                    } else {
+                        from + span * (i + 1) - chrono::Duration::milliseconds(1)
+                    };
+                    scope.spawn(move || self.facts_opened(start, end))
+                })
+                .collect();
+            let mut all = Vec::new();
+            for reader in readers {
+                let part = reader.join().map_err(|_| {
+                    StoreError::Corrupt("a reader of report records panicked".into())
+                })??;
+                all.extend(part);
+            }
+            Ok(all)
+        })
+    }
+
     /// A store written before the facts gets them once: every thread's record and answers,
     /// from the thread and its audit log, then the marker. Safe to run again after a crash.
     pub(super) fn index_facts(&self) -> Result<()> {
@@ -345,6 +385,15 @@ mod tests {
         assert_eq!(last.claimed_by.as_deref(), Some("Tremblay, Luc"));
         assert_eq!(last.resolved_at, Some(at(55)));
         assert_eq!(last.channel, "discord");
+
+        // Read in slices side by side, the same, whatever the cut.
+        for slices in 1..=7 {
+            assert_eq!(
+                store.facts_opened_in_slices(at(0), at(60), slices).unwrap(),
+                expected,
+                "{slices} slices"
+            );
+        }
 
         // Both ends are included, and a range holds only its own threads and answers.
         let middle = store.facts_opened(at(20), at(40)).unwrap();

@@ -950,9 +950,9 @@ const BUCKETS: [(u64, &str); 6] = [
     (u64::MAX, "≥ 48 h"),
 ];
 
-fn distribution(rows: &[export::Row]) -> Vec<(String, u64)> {
+fn distribution(minutes: impl IntoIterator<Item = u64>) -> Vec<(String, u64)> {
     let mut counts = [0u64; BUCKETS.len()];
-    for minutes in rows.iter().filter_map(|r| r.first_response_minutes) {
+    for minutes in minutes {
         let i = BUCKETS
             .iter()
             .position(|(below, _)| minutes < *below)
@@ -983,10 +983,10 @@ async fn report(State(desk): State<Desk>, request: Request) -> Response {
     };
     let language = signed.session.language;
     let pipeline = Arc::clone(&desk.pipeline);
-    let read = tokio::task::spawn_blocking(move || pipeline.report_and_rows(from, to, Utc::now()))
+    let read = tokio::task::spawn_blocking(move || pipeline.report(from, to, Utc::now()))
         .await
         .map_err(|e| PipelineError::Aborted(e.to_string()));
-    let (report, rows) = match read.and_then(|r| r) {
+    let report = match read.and_then(|r| r) {
         Ok(r) => r,
         Err(e) => return desk.problem(e.into(), Some(&signed), language),
     };
@@ -1027,7 +1027,12 @@ async fn report(State(desk): State<Desk>, request: Request) -> Response {
             context! { week => w.week.clone(), values => values }
         })
         .collect();
-    let buckets = distribution(&rows);
+    let buckets = distribution(
+        report
+            .categories
+            .values()
+            .flat_map(|f| f.first_response_minutes().iter().copied()),
+    );
     desk.page(
         StatusCode::OK,
         "report.html",
@@ -1037,7 +1042,7 @@ async fn report(State(desk): State<Desk>, request: Request) -> Response {
         context! {
             from => from.to_string(),
             to => to.to_string(),
-            empty => rows.is_empty(),
+            empty => report.categories.values().all(|f| f.threads == 0),
             // Pairs, so that the tables keep the categories' order (urgent first).
             categories => Category::ALL
                 .iter()
@@ -1195,25 +1200,10 @@ mod tests {
 
     #[test]
     fn first_response_times_fall_in_their_buckets() {
-        let row = |minutes| export::Row {
-            reference: "G-000001".into(),
-            channel: "web".into(),
-            category: Category::Info,
-            opened_at: Utc::now(),
-            first_response_at: None,
-            first_response_minutes: minutes,
-            first_response: SlaStatus::Met,
-            resolved_at: None,
-            agent: None,
-        };
-        let rows = [
-            row(Some(0)),
-            row(Some(59)),
-            row(Some(60)),
-            row(Some(3000)),
-            row(None),
-        ];
-        let counts: Vec<u64> = distribution(&rows).into_iter().map(|(_, n)| n).collect();
-        assert_eq!(counts, [2, 1, 0, 0, 0, 1]);
+        let counts: Vec<u64> = distribution([0, 59, 60, 3000, 2880])
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(counts, [2, 1, 0, 0, 0, 2]);
     }
 }

@@ -663,7 +663,6 @@ impl Store {
             ));
             t.message_count += 1;
         }
-        let first_audit = t.audit_count;
         for e in &w.audit {
             ops.push(Op::Insert(key_seq(AUDIT, t.id, t.audit_count), encode(e)?));
             t.audit_count += 1;
@@ -673,7 +672,7 @@ impl Store {
         }
         ops.extend(index_keys(t).into_iter().map(|k| Op::Insert(k, Vec::new())));
         ops.push(Op::Insert(key_id(THREAD, t.id), encode(&*t)?));
-        ops.extend(facts::ops(t, &w.audit, first_audit));
+        ops.push(self.facts_op(t, &w.audit)?);
         let id = t.id.get().to_be_bytes().to_vec();
         ops.push(Op::Insert(
             key_party(LATEST, &t.channel, t.sender.as_str()),

@@ -1,13 +1,11 @@
 //! Each thread's report facts, kept beside its opening-time index.
 //!
-//! The value of a thread's `O` entry (opening time, id) is its [`Facts`] without the answers,
-//! in a compact binary form rewritten with every write of the thread; each answer is one
-//! `Y` entry (opening time, id, audit number) holding when and by whom, written with the
-//! audit event that records it. Both sort by opening time, so the report of a range reads
-//! two ranges of small records, in step, and never a thread or an audit log: a year of a
-//! large city's threads is read in a few dozen milliseconds (BENCHMARKS.md).
+//! The value of a thread's `O` entry (opening time, id) is its [`Facts`] in a compact binary
+//! form, rewritten with every write of the thread: the thread's own fields, and its answers
+//! (who, when) carried over from the record it replaces. Entries sort by opening time, so the
+//! report of a range reads one range of small records and never a thread or an audit log.
 //!
-//! A store written before the facts gets them once, at its opening, from its threads and
+//! A store written before the records gets them once, at its opening, from its threads and
 //! their audit logs.
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -19,10 +17,8 @@ use crate::domain::sla::{Clock, ClockKind};
 use crate::domain::thread::{AuditEvent, AuditKind, Thread, ThreadId};
 use crate::domain::Category;
 
-/// A thread's answers, under its opening time and id.
-pub(super) const ANSWER: u8 = b'Y';
-/// The marker of a store whose threads all have their facts.
-const FACTS_DONE: [u8; 2] = [INSTANCE, ANSWER];
+/// The marker of a store whose threads all have their records.
+const FACTS_DONE: [u8; 2] = [INSTANCE, b'Y'];
 /// The version byte that starts every facts record.
 const VERSION: u8 = 1;
 /// How many threads a store's first indexing writes per batch.
@@ -30,31 +26,36 @@ const BACKFILL_BATCH: usize = 5_000;
 /// "No instant" in a record.
 const NONE: i64 = i64::MIN;
 
-/// The changes that keep `thread`'s facts: its record, and one entry per answer among
-/// `audit`, the events this write adds, numbered from `first_seq`.
-pub(super) fn ops(thread: &Thread, audit: &[AuditEvent], first_seq: u32) -> Vec<Op> {
-    let mut ops = vec![Op::Insert(
+/// The record of `thread` once `audit` (the events this write adds) is recorded: its answers
+/// are those of `previous` (the record it replaces, if any) followed by the new ones.
+fn record(thread: &Thread, previous: Option<Facts>, audit: &[AuditEvent]) -> Op {
+    let mut facts = Facts::of_thread(thread);
+    facts.answers = previous.map(|p| p.answers).unwrap_or_default();
+    facts.answers.extend(
+        audit
+            .iter()
+            .filter(|e| e.kind == AuditKind::Answered)
+            .map(|e| (e.actor.clone(), e.at)),
+    );
+    Op::Insert(
         key_time(OPENED, thread.opened_at, thread.id),
-        encode(&Facts::of_thread(thread)),
-    )];
-    for (seq, e) in (first_seq..).zip(audit) {
-        if e.kind == AuditKind::Answered {
-            ops.push(answer_op(thread, seq, e));
-        }
-    }
-    ops
-}
-
-fn answer_op(thread: &Thread, seq: u32, e: &AuditEvent) -> Op {
-    let mut key = key_time(ANSWER, thread.opened_at, thread.id);
-    key.extend_from_slice(&seq.to_be_bytes());
-    let mut value = Vec::with_capacity(8 + e.actor.len());
-    value.extend_from_slice(&e.at.timestamp_millis().to_be_bytes());
-    value.extend_from_slice(e.actor.as_bytes());
-    Op::Insert(key, value)
+        encode(&facts),
+    )
 }
 
 impl Store {
+    /// The change that keeps `thread`'s record as this write leaves it: its answers are
+    /// read from the record it replaces (rebuilt from the audit log when that does not read).
+    pub(super) fn facts_op(&self, thread: &Thread, audit: &[AuditEvent]) -> Result<Op> {
+        let key = key_time(OPENED, thread.opened_at, thread.id);
+        let previous = match self.tree.get(&key)?.map(|v| decode(&key, &v)) {
+            None => None,
+            Some(Ok(facts)) => Some(facts),
+            Some(Err(_)) => Some(Facts::of(thread, &self.audit(thread.id)?)),
+        };
+        Ok(record(thread, previous, audit))
+    }
+
     /// The facts of the threads that opened from `from` to `to` (both included), oldest
     /// first, read from their records alone.
     ///
@@ -69,23 +70,10 @@ impl Store {
             end.extend_from_slice(&[0xff; 13]);
             start..=end
         };
-        let mut answers = self.tree.range(bounds(ANSWER));
-        let mut answer = answers.next().transpose()?;
         let mut out = Vec::new();
         for entry in self.tree.range(bounds(OPENED)) {
             let (key, value) = entry?;
-            let mut facts = decode(&key, &value)?;
-            // Answers sort as their records do: this thread's come next; any before it
-            // belongs to no record (none is written without one) and is passed over.
-            while let Some((answer_key, value)) = &answer {
-                match answer_key[1..17].cmp(&key[1..17]) {
-                    std::cmp::Ordering::Less => {}
-                    std::cmp::Ordering::Equal => facts.answers.push(decode_answer(value)?),
-                    std::cmp::Ordering::Greater => break,
-                }
-                answer = answers.next().transpose()?;
-            }
-            out.push(facts);
+            out.push(decode(&key, &value)?);
         }
         Ok(out)
     }
@@ -140,12 +128,11 @@ impl Store {
         let mut pending = 0;
         for value in self.tree.scan_prefix([THREAD]).values() {
             let thread: Thread = super::decode(&value?)?;
-            let audit = self.audit(thread.id)?;
-            for op in ops(&thread, &audit, 0) {
-                if let Op::Insert(k, v) = op {
-                    batch.insert(k, v);
-                }
-            }
+            let facts = Facts::of(&thread, &self.audit(thread.id)?);
+            batch.insert(
+                key_time(OPENED, thread.opened_at, thread.id),
+                encode(&facts),
+            );
             pending += 1;
             if pending == BACKFILL_BATCH {
                 self.tree.apply_batch(std::mem::take(&mut batch))?;
@@ -159,7 +146,7 @@ impl Store {
     }
 }
 
-/// The record of `facts` (answers apart): category, channel, resolution, claim, clocks.
+/// The record of `facts`: category, channel, resolution, claim, clocks, answers.
 fn encode(facts: &Facts) -> Vec<u8> {
     let claimed = facts.claimed_by.as_deref().unwrap_or("");
     let mut v =
@@ -181,11 +168,17 @@ fn encode(facts: &Facts) -> Vec<u8> {
         push_time(&mut v, Some(c.due_at));
         push_time(&mut v, c.stopped_at);
     }
+    let answers = facts.answers.len().min(usize::from(u16::MAX));
+    v.extend_from_slice(&(answers as u16).to_be_bytes());
+    for (who, at) in facts.answers.iter().take(answers) {
+        push_time(&mut v, Some(*at));
+        push_str(&mut v, who);
+    }
     v
 }
 
 /// The facts of an `O` entry: the thread's id and opening time from the key, the rest from
-/// the record (no answers yet).
+/// the record.
 fn decode(key: &[u8], value: &[u8]) -> Result<Facts> {
     let corrupt = || StoreError::Corrupt("a thread's report record".into());
     if key.len() < 17 {
@@ -219,6 +212,20 @@ fn decode(key: &[u8], value: &[u8]) -> Result<Facts> {
             stopped_at: r.time().ok_or_else(corrupt)?,
         });
     }
+    let count = u16::from_be_bytes(
+        r.take(2)
+            .ok_or_else(corrupt)?
+            .try_into()
+            .map_err(|_| corrupt())?,
+    );
+    let mut answers = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        let at = r.time().ok_or_else(corrupt)?.ok_or_else(corrupt)?;
+        answers.push((r.str().ok_or_else(corrupt)?, at));
+    }
+    if !r.bytes.is_empty() {
+        return Err(corrupt());
+    }
     Ok(Facts {
         id: ThreadId::new(read_u64(&key[9..17])),
         channel,
@@ -227,17 +234,8 @@ fn decode(key: &[u8], value: &[u8]) -> Result<Facts> {
         resolved_at,
         claimed_by,
         clocks,
-        answers: Vec::new(),
+        answers,
     })
-}
-
-fn decode_answer(value: &[u8]) -> Result<(String, DateTime<Utc>)> {
-    let corrupt = || StoreError::Corrupt("an answer entry".into());
-    let (at, actor) = value.split_at_checked(8).ok_or_else(corrupt)?;
-    let at =
-        instant(i64::from_be_bytes(at.try_into().map_err(|_| corrupt())?)).ok_or_else(corrupt)?;
-    let actor = std::str::from_utf8(actor).map_err(|_| corrupt())?;
-    Ok((actor.to_owned(), at))
 }
 
 fn category_code(c: Category) -> u8 {
@@ -409,13 +407,9 @@ mod tests {
         }
         let written = store.facts_opened(at(0), at(100)).unwrap();
 
-        // As a store written before the records: empty opening-time values, no answers, no
-        // marker.
+        // As a store written before the records: empty opening-time values, no marker.
         for entry in store.tree.scan_prefix([OPENED]) {
             store.tree.insert(entry.unwrap().0, Vec::new()).unwrap();
-        }
-        for key in store.tree.scan_prefix([ANSWER]).keys() {
-            store.tree.remove(key.unwrap()).unwrap();
         }
         store.tree.remove(FACTS_DONE).unwrap();
         assert!(store.facts_opened(at(0), at(100)).is_err());
@@ -448,6 +442,8 @@ mod tests {
         let mut other_version = good.clone();
         other_version[0] = 9;
         assert!(decode(&key, &other_version).is_err());
-        assert!(decode_answer(&[0; 4]).is_err());
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(decode(&key, &longer).is_err(), "bytes left over");
     }
 }

@@ -64,6 +64,7 @@ use crate::domain::session::Session;
 use crate::domain::staff::Member;
 use crate::domain::thread::{Alerted, AuditEvent, Correction, Thread, ThreadId, ThreadState};
 
+mod dictionary;
 pub mod privacy;
 pub use privacy::{Anonymisation, Held, Removed};
 
@@ -670,7 +671,7 @@ impl Store {
         for m in &w.messages {
             ops.push(Op::Insert(
                 key_seq(MESSAGE, t.id, t.message_count),
-                encode(m)?,
+                encode_message(m)?,
             ));
             t.message_count += 1;
         }
@@ -1453,9 +1454,24 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     })
 }
 
+/// A message as stored: guichet's own (acknowledgments, warnings) deflated after the
+/// dictionary of their templates' sentences, the others as [`encode`] stores any value.
+fn encode_message(m: &StoredMessage) -> Result<Vec<u8>> {
+    use crate::domain::message::MessageKind;
+    if !matches!(m.kind, MessageKind::Acknowledgment | MessageKind::Warning) {
+        return encode(m);
+    }
+    let json = serde_json::to_vec(m).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    dictionary::deflate(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
     match bytes.split_first() {
+        Some((&dictionary::TAG, stored)) => {
+            let json = dictionary::inflate(stored).map_err(|e| corrupt(&e))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(&e))
+        }
         Some((&DEFLATED, deflated)) => {
             use std::io::Read as _;
             let mut json = Vec::with_capacity(deflated.len() * 3);

@@ -24,7 +24,7 @@ pub(super) struct Reader {
 
 enum Source {
     Store(Store),
-    Server(Staff),
+    Server(Box<Staff>),
 }
 
 impl Reader {
@@ -38,7 +38,7 @@ impl Reader {
                 if !is_locked(&e) {
                     return Err(e);
                 }
-                Source::Server(Staff::connect(settings.clone()).await?)
+                Source::Server(Box::new(Staff::connect(settings.clone()).await?))
             }
         };
         Ok(Reader { settings, source })

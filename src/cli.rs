@@ -30,10 +30,12 @@ use crate::domain::thread::{Correction, ThreadId};
 use crate::pipeline::Pipeline;
 use crate::responses::{Origin, Responses};
 use crate::server;
-use crate::staff::{Cursor, Detail, Filter, OutboxEntry, OutboxFilter, Page, Summary, MAX_PAGE};
+use crate::staff::{Cursor, Detail, Filter, OutboxEntry, OutboxFilter, Page, Summary};
 use crate::store::StoreError;
+use reader::Reader;
 
 mod privacy;
+mod reader;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -420,8 +422,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Corrections {
             action: CorrectionsAction::Export { out },
         } => {
-            let staff = Staff::connect(settings()?).await?;
-            let corrections = staff.corrections().await?;
+            let reader = Reader::connect(settings()?).await?;
+            let corrections = reader.corrections().await?;
             let mut lines = String::new();
             for c in &corrections {
                 let line = json!({ "label": c.category, "lang": c.language, "text": c.text });
@@ -457,23 +459,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             at_risk,
             limit,
         } => {
-            let staff = Staff::connect(settings()?).await?;
+            let reader = Reader::connect(settings()?).await?;
             let mut filters = vec![Filter::Overdue];
             if at_risk {
                 filters.push(Filter::AtRisk);
             }
-            staff.print_lists(&filters, limit, json).await
+            reader.print_lists(&filters, limit, json).await
         }
         Command::Threads { state, json, limit } => {
             let filter: Filter = state.parse().map_err(|e: String| anyhow!(e))?;
-            let staff = Staff::connect(settings()?).await?;
-            staff.print_lists(&[filter], limit, json).await
+            let reader = Reader::connect(settings()?).await?;
+            reader.print_lists(&[filter], limit, json).await
         }
         Command::Show { id, json } => {
             let id = ThreadId::parse(&id).map_err(|e| anyhow!(e))?;
-            let staff = Staff::connect(settings()?).await?;
-            let detail = staff.show(id).await?;
-            print_detail(&staff.settings, &detail, json)
+            let reader = Reader::connect(settings()?).await?;
+            let detail = reader.show(id).await?;
+            print_detail(reader.settings(), &detail, json)
         }
         Command::Resolve { id } => {
             let id = ThreadId::parse(&id).map_err(|e| anyhow!(e))?;
@@ -1016,36 +1018,6 @@ impl Staff {
                 Ok(serde_json::from_value(body["corrections"].clone())?)
             }
         }
-    }
-
-    /// Prints the threads of `filters`, one list after the other, page by page as they are
-    /// read (a page of the store or of the running server's API), at most `limit` of each:
-    /// memory holds one page, however long the lists.
-    async fn print_lists(
-        &self,
-        filters: &[Filter],
-        limit: Option<usize>,
-        as_json: bool,
-    ) -> anyhow::Result<ExitCode> {
-        let mut out = ListPrinter::new(&self.settings, as_json);
-        let now = Utc::now();
-        for &filter in filters {
-            let mut left = limit.unwrap_or(usize::MAX);
-            let mut cursor: Option<String> = None;
-            while left > 0 {
-                let page = self
-                    .page(filter, now, cursor.as_deref(), left.min(MAX_PAGE))
-                    .await?;
-                left = left.saturating_sub(page.threads.len());
-                out.page(&page.threads)?;
-                match page.next_cursor {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
-            }
-        }
-        out.finish()?;
-        Ok(ExitCode::SUCCESS)
     }
 
     async fn page(

@@ -7,7 +7,7 @@
 //! |--------|------------------------------------|-------------------------------|
 //! | `t`    | thread id                          | the thread (JSON)             |
 //! | `m`    | thread id ++ seq                   | a message kept on the thread  |
-//! | `a`    | thread id ++ seq                   | an audit event                |
+//! | `a`    | thread id ++ seq of its first event | a step's audit events (or one) |
 //! | `l`    | channel 0 sender                   | the sender's latest thread id |
 //! | `l`    | channel 0 sender 0 platform msg id | thread id (dedupe)            |
 //! | `d`    | channel 0 sender 0 platform msg id | thread id (dedupe, older stores) |
@@ -19,7 +19,7 @@
 //! | `o`    | job id (its idempotency key)       | an outbox job (JSON)          |
 //! | `q`    | next_attempt_at ++ job id          | (queued jobs, by due time)    |
 //! | `k`    | job state ++ job id                | (jobs by state)               |
-//! | `i`    | `i` / `k`                          | instance id / token key       |
+//! | `i`    | `i` / `k` / `c`                    | instance id / token key / counts |
 //! | `p`    | destination ++ 0 ++ remote id      | thread id (a forum post's)    |
 //! | `c`    | thread id                          | its category's correction     |
 //! | `v`    | alert level ++ thread id           | (running clocks at risk/late) |
@@ -30,9 +30,11 @@
 //! | `S`    | hash of a desk session's id        | the session                   |
 //! | `P`    | kind ++ id                         | requests, incidents, journal (see [`privacy`]) |
 //!
-//! The entries of the `z`, `k` and `v` indexes are also counted in memory as batches apply
-//! (counted once from the indexes at open), so that `/metrics` reads its gauges without a
-//! scan, however large the store.
+//! The entries of the `z`, `k` and `v` indexes are also counted as batches apply, so that
+//! `/metrics` reads its gauges without a scan, however large the store. The counts are kept
+//! in memory and under `i` `c`, written in the same batch as the entries they count (so a
+//! crash keeps both or neither); a store written before they were kept is counted once, by a
+//! scan, when it is first opened.
 //!
 //! An outbox job is written in the same batch as the message that caused it, so a crash
 //! cannot keep one without the other; a job that is done is deleted with its index entries.
@@ -62,6 +64,7 @@ use crate::domain::session::Session;
 use crate::domain::staff::Member;
 use crate::domain::thread::{Alerted, AuditEvent, Correction, Thread, ThreadId, ThreadState};
 
+mod dictionary;
 mod facts;
 pub mod privacy;
 pub use privacy::{Anonymisation, Held, Removed};
@@ -120,6 +123,8 @@ const OPENED: u8 = b'O';
 const SESSION: u8 = b'S';
 /// The indexes whose entries are counted, by their first two bytes.
 const COUNTED: [u8; 3] = [STATE, JOB_STATE, LEVEL];
+/// Where the counts of the counted indexes are kept.
+const COUNTS: [u8; 2] = [INSTANCE, b'c'];
 
 /// Everything one step of a thread's life writes, applied atomically by [`Store::write`].
 #[derive(Debug)]
@@ -217,6 +222,9 @@ struct Inner {
     broken_notify: tokio::sync::Notify,
     /// Entries of the counted indexes.
     counts: std::sync::Mutex<Tally>,
+    /// Held while a batch that changes the counts is applied with their new record, so that
+    /// concurrent batches write the records in the order they apply.
+    count_writer: std::sync::Mutex<()>,
     /// The store holds dedupe entries in their former place (`d`), read as a fallback.
     legacy_dedupe: bool,
 }
@@ -345,10 +353,20 @@ impl Store {
                 broken: std::sync::Mutex::new(None),
                 broken_notify: tokio::sync::Notify::new(),
                 counts: std::sync::Mutex::new(Tally::new()),
+                count_writer: std::sync::Mutex::new(()),
                 legacy_dedupe,
             }),
         };
-        let counted = store.recount()?;
+        let counted = match store.tree.get(COUNTS)? {
+            Some(record) => decode_tally(&record)?,
+            None => {
+                // Written before the counts were kept: counted once, and kept from now on.
+                let counted = store.recount()?;
+                store.tree.insert(COUNTS, encode_tally(&counted))?;
+                store.db.flush()?;
+                counted
+            }
+        };
         store.count(&counted);
         store.index_opening_times()?;
         store.index_facts()?;
@@ -496,8 +514,7 @@ impl Store {
         let ops = self.ops(&mut w)?;
         let mut counted = Tally::new();
         tally(&ops, &mut counted);
-        self.tree.apply_batch(to_batch(ops))?;
-        self.count(&counted);
+        self.apply_counted(ops, &counted)?;
         self.inner.written.fetch_add(1, Ordering::SeqCst);
         Ok(w.thread)
     }
@@ -595,14 +612,14 @@ impl Store {
             ),
             Err(_) => return,
         };
-        let (tree, db) = (self.tree.clone(), self.db.clone());
+        let store = self.clone();
         let started = std::time::Instant::now();
         let result = match self.check_usable() {
             Err(e) => Err(e),
             Ok(()) => {
                 let write = tokio::task::spawn_blocking(move || -> Result<()> {
-                    tree.apply_batch(to_batch(ops))?;
-                    db.flush()?;
+                    store.apply_counted(ops, &counted)?;
+                    store.db.flush()?;
                     Ok(())
                 });
                 match tokio::time::timeout(COMMIT_DEADLINE, write).await {
@@ -626,9 +643,6 @@ impl Store {
                 }
                 failures.push((first, last, e.to_string()));
             }
-        }
-        if result.is_ok() {
-            self.count(&counted);
         }
         self.inner
             .written
@@ -659,14 +673,24 @@ impl Store {
         for m in &w.messages {
             ops.push(Op::Insert(
                 key_seq(MESSAGE, t.id, t.message_count),
-                encode(m)?,
+                encode_message(m)?,
             ));
             t.message_count += 1;
         }
-        for e in &w.audit {
-            ops.push(Op::Insert(key_seq(AUDIT, t.id, t.audit_count), encode(e)?));
-            t.audit_count += 1;
+        // A step's events share one key (numbered as its first event), so that they deflate
+        // together and cost sled one entry; a step of one event stays a single event.
+        match w.audit.as_slice() {
+            [] => {}
+            [one] => ops.push(Op::Insert(
+                key_seq(AUDIT, t.id, t.audit_count),
+                encode(one)?,
+            )),
+            events => ops.push(Op::Insert(
+                key_seq(AUDIT, t.id, t.audit_count),
+                encode(&events)?,
+            )),
         }
+        t.audit_count += w.audit.len() as u32;
         if let Some(prev) = &w.previous {
             ops.extend(index_keys(prev).into_iter().map(Op::Remove));
         }
@@ -832,6 +856,24 @@ impl Store {
             .unwrap_or(0)
     }
 
+    /// Applies `ops` in one batch and, when they change the counted indexes by `deltas`, the
+    /// new counts' record with them; the counts in memory follow once the batch applied.
+    fn apply_counted(&self, mut ops: Vec<Op>, deltas: &Tally) -> Result<()> {
+        if deltas.values().all(|d| *d == 0) {
+            self.tree.apply_batch(to_batch(ops))?;
+            return Ok(());
+        }
+        let _writer = self.inner.count_writer.lock().map_err(poisoned)?;
+        let mut totals = self.inner.counts.lock().map_err(poisoned)?.clone();
+        for (k, d) in deltas {
+            *totals.entry(*k).or_default() += d;
+        }
+        ops.push(Op::Insert(COUNTS.to_vec(), encode_tally(&totals)));
+        self.tree.apply_batch(to_batch(ops))?;
+        *self.inner.counts.lock().map_err(poisoned)? = totals;
+        Ok(())
+    }
+
     fn count(&self, deltas: &Tally) {
         if let Ok(mut counts) = self.inner.counts.lock() {
             for (k, d) in deltas {
@@ -840,8 +882,8 @@ impl Store {
         }
     }
 
-    /// The counted indexes' entries, by a scan: what the counts are built from at open, and
-    /// what tests compare them with.
+    /// The counted indexes' entries, by a scan: what the counts of a store written before
+    /// they were kept are built from, and what tests compare them with.
     pub fn recount(&self) -> Result<Tally> {
         let mut counts = Tally::new();
         for prefix in COUNTED {
@@ -945,8 +987,17 @@ impl Store {
         self.scan_values(&key_id(MESSAGE, id))
     }
 
+    /// The thread's audit events, oldest first: each entry holds one event, or the events
+    /// of one step (see [`Store::write`]).
     pub fn audit(&self, id: ThreadId) -> Result<Vec<AuditEvent>> {
-        self.scan_values(&key_id(AUDIT, id))
+        let mut events = Vec::new();
+        for entry in self.scan_values::<AuditEntry>(&key_id(AUDIT, id))? {
+            match entry {
+                AuditEntry::One(e) => events.push(e),
+                AuditEntry::Step(step) => events.extend(step),
+            }
+        }
+        Ok(events)
     }
 
     /// Threads whose running clock is past due at `now`, latest due first.
@@ -1196,6 +1247,15 @@ impl Store {
     }
 }
 
+/// What an audit entry holds: one event (every entry of stores written before events were
+/// grouped), or the events of one step.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum AuditEntry {
+    One(AuditEvent),
+    Step(Vec<AuditEvent>),
+}
+
 /// The index entries a thread occupies (its opening-time entry apart, which holds its report
 /// facts and never moves): its state, and while its clock runs, its due time,
 /// its at-risk time and the alerts the watcher has yet to report (the level is the last
@@ -1336,6 +1396,29 @@ fn read_u64(bytes: &[u8]) -> u64 {
     u64::from_be_bytes(buf)
 }
 
+/// The counts' record: each counted key (two bytes) and its count (eight, big-endian), in key
+/// order.
+fn encode_tally(counts: &Tally) -> Vec<u8> {
+    let mut keys: Vec<_> = counts.keys().copied().collect();
+    keys.sort_unstable();
+    let mut out = Vec::with_capacity(keys.len() * 10);
+    for k in keys {
+        out.extend_from_slice(&k);
+        out.extend_from_slice(&counts[&k].to_be_bytes());
+    }
+    out
+}
+
+fn decode_tally(bytes: &[u8]) -> Result<Tally> {
+    if bytes.len() % 10 != 0 {
+        return Err(StoreError::Corrupt("the counts of the indexes".into()));
+    }
+    Ok(bytes
+        .chunks_exact(10)
+        .map(|c| ([c[0], c[1]], read_u64(&c[2..]) as i64))
+        .collect())
+}
+
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
     StoreError::Flush("a writer panicked while holding the commit queue".into())
 }
@@ -1372,9 +1455,24 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     })
 }
 
+/// A message as stored: guichet's own (acknowledgments, warnings) deflated after the
+/// dictionary of their templates' sentences, the others as [`encode`] stores any value.
+fn encode_message(m: &StoredMessage) -> Result<Vec<u8>> {
+    use crate::domain::message::MessageKind;
+    if !matches!(m.kind, MessageKind::Acknowledgment | MessageKind::Warning) {
+        return encode(m);
+    }
+    let json = serde_json::to_vec(m).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    dictionary::deflate(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
     match bytes.split_first() {
+        Some((&dictionary::TAG, stored)) => {
+            let json = dictionary::inflate(stored).map_err(|e| corrupt(&e))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(&e))
+        }
         Some((&DEFLATED, deflated)) => {
             use std::io::Read as _;
             let mut json = Vec::with_capacity(deflated.len() * 3);
@@ -1439,8 +1537,43 @@ mod tests {
         w
     }
 
-    /// The in-memory counts equal a recount of the indexes after any sequence of steps,
-    /// committed one by one or in groups, and again once the store is reopened.
+    /// The counts in memory and the record kept in the store equal a recount of the
+    /// indexes.
+    fn agrees_with_a_recount(
+        store: &Store,
+    ) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        use proptest::prop_assert_eq;
+        let recount = store.recount().unwrap();
+        let count = |key: [u8; 2]| recount.get(&key).copied().unwrap_or(0);
+        for state in ThreadState::ALL {
+            prop_assert_eq!(store.count_in(state) as i64, count([STATE, state.code()]));
+        }
+        for level in [Alerted::AtRisk, Alerted::Overdue] {
+            prop_assert_eq!(
+                store.count_alerted(level) as i64,
+                count([LEVEL, level as u8])
+            );
+        }
+        for state in JobState::LISTED {
+            prop_assert_eq!(
+                store.count_jobs(state) as i64,
+                count([JOB_STATE, state.code()])
+            );
+        }
+        let kept = decode_tally(&store.tree.get(COUNTS).unwrap().unwrap()).unwrap();
+        let nonzero = |t: &Tally| -> std::collections::BTreeMap<[u8; 2], i64> {
+            t.iter()
+                .filter(|(_, n)| **n != 0)
+                .map(|(k, n)| (*k, *n))
+                .collect()
+        };
+        prop_assert_eq!(nonzero(&kept), nonzero(&recount));
+        Ok(())
+    }
+
+    /// The counts in memory and the record kept with them equal a recount of the indexes
+    /// after any sequence of steps, committed one by one or in groups, and once the store is
+    /// reopened (from the record, without a scan).
     #[test]
     fn counted_indexes_equal_a_recount_after_random_steps_and_a_restart() {
         use proptest::prelude::*;
@@ -1524,28 +1657,7 @@ mod tests {
                             runtime.block_on(store.commit(w)).unwrap();
                         }
                     }
-                    let recount = store.recount().unwrap();
-                    for state in ThreadState::ALL {
-                        let key = [STATE, state.code()];
-                        prop_assert_eq!(
-                            store.count_in(state) as i64,
-                            recount.get(&key).copied().unwrap_or(0)
-                        );
-                    }
-                    for level in [Alerted::AtRisk, Alerted::Overdue] {
-                        let key = [LEVEL, level as u8];
-                        prop_assert_eq!(
-                            store.count_alerted(level) as i64,
-                            recount.get(&key).copied().unwrap_or(0)
-                        );
-                    }
-                    for state in JobState::LISTED {
-                        let key = [JOB_STATE, state.code()];
-                        prop_assert_eq!(
-                            store.count_jobs(state) as i64,
-                            recount.get(&key).copied().unwrap_or(0)
-                        );
-                    }
+                    agrees_with_a_recount(&store)?;
                     store.flush().unwrap();
                 }
                 // sled lets go of its files' lock a moment after the last handle is dropped.
@@ -1557,16 +1669,83 @@ mod tests {
                         })
                     })
                     .expect("the store reopens once its first handle is dropped");
-                let recount = reopened.recount().unwrap();
-                for state in ThreadState::ALL {
-                    prop_assert_eq!(
-                        reopened.count_in(state) as i64,
-                        recount.get(&[STATE, state.code()]).copied().unwrap_or(0)
-                    );
-                }
+                agrees_with_a_recount(&reopened)?;
                 Ok(())
             })
             .unwrap();
+    }
+
+    #[test]
+    fn a_steps_audit_events_share_one_entry_and_single_events_of_older_stores_still_read() {
+        let store = Store::temporary().unwrap();
+        let mut w = first_message(&store, "a", Category::Info, at(0));
+        w.audit.push(AuditEvent::new(
+            at(0),
+            AuditKind::Classified,
+            "guichet",
+            "info",
+        ));
+        w.audit.push(AuditEvent::new(
+            at(0),
+            AuditKind::Acknowledged,
+            "guichet",
+            "",
+        ));
+        let t = store.write(w).unwrap();
+        assert_eq!(t.audit_count, 3);
+        assert_eq!(store.tree.scan_prefix(key_id(AUDIT, t.id)).count(), 1);
+        // A store written before kept one event per entry, numbered by event.
+        let old = AuditEvent::new(at(1), AuditKind::AtRisk, "guichet", "");
+        store
+            .tree
+            .insert(key_seq(AUDIT, t.id, 3), encode(&old).unwrap())
+            .unwrap();
+        let mut next = t.clone();
+        next.audit_count = 4;
+        let mut w = ThreadWrite::new(Some(t.clone()), next);
+        w.audit = vec![
+            AuditEvent::new(at(2), AuditKind::Overdue, "guichet", ""),
+            AuditEvent::new(at(2), AuditKind::Queued, "guichet", "webhook"),
+        ];
+        let t = store.write(w).unwrap();
+        let kinds: Vec<_> = store
+            .audit(t.id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                AuditKind::Received,
+                AuditKind::Classified,
+                AuditKind::Acknowledged,
+                AuditKind::AtRisk,
+                AuditKind::Overdue,
+                AuditKind::Queued
+            ]
+        );
+        assert_eq!(t.audit_count, 6);
+    }
+
+    #[test]
+    fn a_store_written_before_the_counts_were_kept_is_counted_once_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            new_thread(&store, "a", Category::Info, at(0));
+            new_thread(&store, "b", Category::Urgent, at(0));
+            store.tree.remove(COUNTS).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.count_in(ThreadState::Open), 2);
+        let kept = decode_tally(&store.tree.get(COUNTS).unwrap().unwrap()).unwrap();
+        assert_eq!(kept.get(&[STATE, ThreadState::Open.code()]), Some(&2));
+        assert!(matches!(
+            decode_tally(&[STATE, 0, 1]),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 
     #[test]

@@ -22,4 +22,5 @@ mod open311;
 mod outbox;
 mod privacy;
 mod rejections;
+mod report;
 mod staff;

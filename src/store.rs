@@ -1434,24 +1434,26 @@ const DEFLATE_FROM: usize = 96;
 /// mostly field names, timestamps and the acknowledgment's text, all of which deflate to
 /// about half; the store on disk shrinks with them, and more of it fits in the page cache.
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    use std::io::Write as _;
     let json = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if json.len() < DEFLATE_FROM {
         return Ok(json);
     }
-    let mut deflater = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(json.len() / 2 + 8),
-        flate2::Compression::fast(),
-    );
-    deflater.get_mut().push(DEFLATED);
-    let deflated = deflater
-        .write_all(&json)
-        .and_then(|()| deflater.finish())
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(if deflated.len() < json.len() {
-        deflated
-    } else {
-        json
+    // One deflater per thread, reset for each value: making one allocates and clears a few
+    // hundred kilobytes, which cost more than deflating a thread's record.
+    thread_local! {
+        static DEFLATER: std::cell::RefCell<flate2::Compress> =
+            std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::fast(), false));
+    }
+    let mut deflated = Vec::with_capacity(json.len() + 64);
+    deflated.push(DEFLATED);
+    let finished = DEFLATER.with_borrow_mut(|deflater| {
+        deflater.reset();
+        deflater.compress_vec(&json, &mut deflated, flate2::FlushCompress::Finish)
+    });
+    // A value that does not shrink (or did not fit) is stored as its JSON.
+    Ok(match finished {
+        Ok(flate2::Status::StreamEnd) if deflated.len() < json.len() => deflated,
+        _ => json,
     })
 }
 

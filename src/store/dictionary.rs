@@ -23,8 +23,19 @@ const DICTIONARY: &[u8] = include_bytes!("dictionary.txt");
 
 /// `json` deflated after the dictionary, behind [`TAG`].
 pub(super) fn deflate(json: &[u8]) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static DEFLATER: std::cell::RefCell<Compress> =
+            std::cell::RefCell::new(Compress::new(Compression::fast(), false));
+    }
+    // One deflater per thread, reset for each value (making one costs more than using it).
+    DEFLATER.with_borrow_mut(|deflater| {
+        deflater.reset();
+        deflate_with(deflater, json)
+    })
+}
+
+fn deflate_with(deflater: &mut Compress, json: &[u8]) -> std::io::Result<Vec<u8>> {
     let fail = |what: &str| std::io::Error::other(format!("deflate: {what}"));
-    let mut deflater = Compress::new(Compression::fast(), false);
     let mut primed = Vec::with_capacity(DICTIONARY.len() + 1024);
     deflater
         .compress_vec(DICTIONARY, &mut primed, FlushCompress::Sync)

@@ -750,7 +750,8 @@ mod model_errors {
 /// of the model's probabilities, then the precision/recall curve of the final urgent
 /// decision (the model past the threshold, or an armed hazard phrase) as the threshold moves.
 /// Run with `cargo test --release -- --ignored calibration_and_threshold --nocapture`;
-/// the chosen values are the constants `TEMPERATURE` and `URGENT_THRESHOLD`.
+/// `sweep::pooled` draws the same curve on the pooled corpus, with the development sets
+/// reported apart: the constants `TEMPERATURE` and `URGENT_THRESHOLD` come from it.
 #[cfg(test)]
 mod calibration_and_threshold {
     use super::*;

@@ -447,12 +447,23 @@ fn train_svm(
             std::array::from_fn(|k| 0.5 / (c * if k == *y { class_weight[*y] } else { 1.0 }))
         })
         .collect();
-    let mut order: Vec<usize> = (0..data.len()).collect();
+    // Shrinking, as in liblinear: an example whose three dual variables are zero and whose
+    // gradients lie beyond the largest violation of the previous pass is left out of the
+    // following passes (it is far outside every margin). The last pass visits every example
+    // again, so none is left with a violation.
+    let mut active: Vec<usize> = (0..data.len()).collect();
     let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-    for _ in 0..config.epochs {
-        rng.shuffle(&mut order);
-        let mut largest_step = 0.0f32;
-        for &i in &order {
+    let mut bound = f32::INFINITY;
+    let epochs = config.epochs.max(1);
+    for epoch in 0..epochs {
+        if epoch + 1 == epochs {
+            active = (0..data.len()).collect();
+            bound = f32::INFINITY;
+        }
+        rng.shuffle(&mut active);
+        let mut largest_violation = 0.0f32;
+        let mut keep = Vec::with_capacity(active.len());
+        for &i in &active {
             let xi = &x[i];
             let mut z = bias;
             for &(f, v) in xi {
@@ -461,17 +472,24 @@ fn train_svm(
                 }
             }
             let mut delta = [0.0f32; N_CLASSES];
+            let mut removable = true;
             for k in 0..N_CLASSES {
                 let y = if data[i].1 == k { 1.0 } else { -1.0 };
                 let a = alpha[i][k];
                 let g = y * z[k] - 1.0 + half_inv_cost[i][k] * a;
+                if a > 0.0 || g <= bound {
+                    removable = false;
+                }
                 let projected = if a > 0.0 { g } else { g.min(0.0) };
+                largest_violation = largest_violation.max(projected.abs());
                 if projected != 0.0 {
                     let next = (a - g / diag[i][k]).max(0.0);
                     alpha[i][k] = next;
                     delta[k] = (next - a) * y;
-                    largest_step = largest_step.max(projected.abs());
                 }
+            }
+            if !removable {
+                keep.push(i);
             }
             if delta.iter().any(|&d| d != 0.0) {
                 for (b, d) in bias.iter_mut().zip(&delta) {
@@ -484,9 +502,8 @@ fn train_svm(
                 }
             }
         }
-        if largest_step < 1e-3 {
-            break;
-        }
+        active = keep;
+        bound = largest_violation;
     }
     Model {
         kind: ModelKind::LinearSvm,

@@ -85,13 +85,7 @@ pub(super) fn fold_classifiers(
     options: Options,
 ) -> (Vec<Classifier>, Vec<usize>) {
     let folds = 5;
-    let mut fold_of = vec![0usize; examples.len()];
-    let mut seen = std::collections::HashMap::new();
-    for (i, e) in examples.iter().enumerate() {
-        let n = seen.entry((e.label, e.lang)).or_insert(0usize);
-        fold_of[i] = *n % folds;
-        *n += 1;
-    }
+    let fold_of = super::eval::fold_of(examples, folds);
     let classifiers = (0..folds)
         .map(|fold| {
             let train: Vec<Example> = examples

@@ -15,6 +15,11 @@ build of guichet:
     cargo build --release
 Usage:
     python3 benches/baseline.py [--train PATH ...] [--test PATH] [--guichet PATH]
+    python3 benches/baseline.py --cv     # 5-fold cross-validation of the training files
+
+--cv draws the folds as guichet's `sweep::pooled` does (every 5th message of each
+(label, language) group, in file order) and scores the out-of-fold answers, overall and on
+the last two training files (fresh2, fresh3) apart.
 """
 import argparse
 import json
@@ -36,7 +41,8 @@ LABELS = ["urgent", "info", "complaint"]
 DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl",
                                CORPUS / "supplement2.jsonl", CORPUS / "realistic_fr.jsonl",
                                CORPUS / "realistic_en.jsonl", CORPUS / "hard_cases.jsonl",
-                               CORPUS / "realistic2.jsonl")
+                               CORPUS / "realistic2.jsonl", CORPUS / "realistic3.jsonl",
+                               CORPUS / "fresh2.jsonl", CORPUS / "fresh3.jsonl")
                  if p.exists()]
 GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 
@@ -67,10 +73,14 @@ def main() -> int:
     ap.add_argument("--test", type=Path, default=CORPUS / "test.jsonl")
     ap.add_argument("--guichet", type=Path, default=GUICHET,
                     help="the guichet binary to compare with (built with cargo build --release)")
+    ap.add_argument("--cv", action="store_true",
+                    help="5-fold cross-validation of the training files instead of a test file")
     ap.add_argument("--min-seconds", type=float, default=1.0,
                     help="minimum wall time for the throughput measurement")
     args = ap.parse_args()
 
+    if args.cv:
+        return cross_validate(args.train)
     train = [row for path in args.train for row in load(path)]
     test = load(args.test)
     x_train = [r["text"] for r in train]
@@ -131,6 +141,40 @@ def main() -> int:
           f"({reps} passes x {len(x_test)} messages in {elapsed:.2f} s, batch predict, 1 process)")
 
     side_by_side(args, macro, y_test, pred, langs, baseline_rate)
+    return 0
+
+
+def cross_validate(paths) -> int:
+    """Out-of-fold scores of the baseline over `paths`, folds as in guichet's pooled sweep."""
+    files = [load(p) for p in paths]
+    rows = [row for f in files for row in f]
+    dev_from = len(rows) - sum(len(f) for f in files[-2:])
+    seen, fold = {}, []
+    for r in rows:
+        key = (r["label"], r["lang"])
+        fold.append(seen.get(key, 0) % 5)
+        seen[key] = seen.get(key, 0) + 1
+    pred = [None] * len(rows)
+    for k in range(5):
+        model = build_model().fit([r["text"] for r, f in zip(rows, fold) if f != k],
+                                  [r["label"] for r, f in zip(rows, fold) if f != k])
+        idx = [i for i, f in enumerate(fold) if f == k]
+        for i, p in zip(idx, model.predict([rows[i]["text"] for i in idx])):
+            pred[i] = p
+    for name, idx in (("all", range(len(rows))), ("dev", range(dev_from, len(rows)))):
+        idx = list(idx)
+        yt = [rows[i]["label"] for i in idx]
+        yp = [pred[i] for i in idx]
+        line = f"{name}: n={len(idx)} macro-F1 {f1_score(yt, yp, labels=LABELS, average='macro'):.3f}"
+        for lang in ("fr", "en"):
+            sel = [j for j, i in enumerate(idx) if rows[i]["lang"] == lang]
+            lt, lp = [yt[j] for j in sel], [yp[j] for j in sel]
+            m = f1_score(lt, lp, labels=LABELS, average="macro", zero_division=0)
+            ur = recall_score(lt, lp, labels=["urgent"], average=None, zero_division=0)[0]
+            line += f"  {lang} {m:.3f} (urgent recall {ur:.3f})"
+        false_urgent = sum(1 for a, b in zip(yt, yp) if b == "urgent" and a != "urgent")
+        line += f"  false urgents {false_urgent}"
+        print(line)
     return 0
 
 

@@ -272,13 +272,7 @@ pub(crate) fn cross_validate_with(
     options: Options,
 ) -> Result<Report, ClassifyError> {
     let folds = folds.max(2);
-    let mut fold_of = vec![0usize; examples.len()];
-    let mut seen = std::collections::HashMap::new();
-    for (i, e) in examples.iter().enumerate() {
-        let n = seen.entry((e.label, e.lang)).or_insert(0usize);
-        fold_of[i] = *n % folds;
-        *n += 1;
-    }
+    let fold_of = fold_of(examples, folds);
     let mut predictions: Vec<Option<Classification>> = vec![None; examples.len()];
     for fold in 0..folds {
         let train: Vec<Example> = examples
@@ -300,6 +294,21 @@ pub(crate) fn cross_validate_with(
         .filter_map(|(e, p)| p.map(|p| (e, p)))
         .collect();
     Ok(Report::from_predictions(&pairs))
+}
+
+/// Each example's fold: every `folds`-th example of each (category, language) group, in
+/// order, so each fold has the same mix and no seed is needed.
+pub(crate) fn fold_of(examples: &[Example], folds: usize) -> Vec<usize> {
+    let mut seen = std::collections::HashMap::new();
+    examples
+        .iter()
+        .map(|e| {
+            let n = seen.entry((e.label, e.lang)).or_insert(0usize);
+            let fold = *n % folds;
+            *n += 1;
+            fold
+        })
+        .collect()
 }
 
 fn confusion(pairs: impl Iterator<Item = (Category, Category)>) -> [[usize; N_CLASSES]; N_CLASSES] {
@@ -750,7 +759,8 @@ mod model_errors {
 /// of the model's probabilities, then the precision/recall curve of the final urgent
 /// decision (the model past the threshold, or an armed hazard phrase) as the threshold moves.
 /// Run with `cargo test --release -- --ignored calibration_and_threshold --nocapture`;
-/// the chosen values are the constants `TEMPERATURE` and `URGENT_THRESHOLD`.
+/// `sweep::pooled` draws the same curve on the pooled corpus, with the development sets
+/// reported apart: the constants `TEMPERATURE` and `URGENT_THRESHOLD` come from it.
 #[cfg(test)]
 mod calibration_and_threshold {
     use super::*;
@@ -762,13 +772,7 @@ mod calibration_and_threshold {
     fn calibration_and_threshold() {
         let examples = builtin_examples();
         let folds = 5;
-        let mut fold_of = vec![0usize; examples.len()];
-        let mut seen = std::collections::HashMap::new();
-        for (i, e) in examples.iter().enumerate() {
-            let n = seen.entry((e.label, e.lang)).or_insert(0usize);
-            fold_of[i] = *n % folds;
-            *n += 1;
-        }
+        let fold_of = fold_of(&examples, folds);
         let options = Options {
             temperature: 1.0,
             ..Options::default()

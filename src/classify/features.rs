@@ -77,8 +77,8 @@ impl Default for FeatureConfig {
         FeatureConfig {
             bits: 18,
             stemming: Stemming::Both,
-            bigrams: 1.0,
-            chars: 1.0,
+            bigrams: 1.5,
+            chars: 0.5,
             char_min: 4,
             char_max: 4,
             signals: 1.0,
@@ -87,7 +87,7 @@ impl Default for FeatureConfig {
             context_cues: 1.0,
             hazard_cues: 0.0,
             concept_cues: 2.0,
-            function_words: 0.5,
+            function_words: 0.75,
             sublinear: true,
         }
     }

@@ -1,12 +1,14 @@
-//! Model selection on held-out data: each variant of [`Options`] named in `GUICHET_SWEEP` is
-//! scored by 5-fold cross-validation of the built-in corpus and, trained on the whole corpus,
-//! on the development set (`data/corpus/fresh2.jsonl`, never trained on). Variants are
+//! Model selection by cross-validation: each variant of [`Options`] named in `GUICHET_SWEEP`
+//! is scored by 5-fold cross-validation of the built-in corpus (which holds the two former
+//! development sets, `fresh2.jsonl` and `fresh3.jsonl`, reported apart as "dev"): the
+//! temperature is fitted on the out-of-fold logits, then the whole decision (model,
+//! threshold, safety net) is scored at each urgent threshold. Variants are
 //! `name:key=value,key=value` separated by `;`, e.g.
-//! `GUICHET_SWEEP='chars:chars=0.5;l2:l2=1e-4' cargo test --release --lib sweep -- --ignored --nocapture`.
-//! `GUICHET_SWEEP_ERRORS=1` also prints the development set's errors of each variant.
+//! `GUICHET_SWEEP='chars:chars=1;c:c=1' cargo test --release --lib pooled -- --ignored --nocapture`.
+//! `GUICHET_SWEEP_ERRORS=<threshold>` also prints the development sets' errors there.
 
-use super::eval::{cross_validate_with, evaluate, Report};
-use super::{corpus, parse_labelled, Category, Classifier, Language, Options};
+use super::eval::Report;
+use super::{corpus, Category, Classification, Classifier, Example, Language, Options};
 
 fn apply(options: &mut Options, key: &str, value: &str) {
     let f = || -> f32 { value.parse().unwrap_or_else(|_| panic!("{key}={value}")) };
@@ -29,7 +31,21 @@ fn apply(options: &mut Options, key: &str, value: &str) {
         "l2" => model.l2 = f(),
         "decay" => model.decay = f(),
         "average" => model.average = value == "1",
-        "threshold" => options.urgent_threshold = f(),
+        "c" => model.c = f(),
+        "balanced" => model.balanced = value == "1",
+        "kind" => {
+            model.kind = match value {
+                "svm" => super::model::ModelKind::LinearSvm,
+                "lr" => super::model::ModelKind::LogisticRegression,
+                _ => panic!("kind={value}"),
+            }
+        }
+        "sublinear" => feat.sublinear = value == "1",
+        "threshold" => {
+            options.urgent_threshold = f();
+            options.urgent_threshold_en = f();
+        }
+        "threshold_en" => options.urgent_threshold_en = f(),
         "floor" => options.rule_floor = f(),
         "billing" => options.billing_threshold = f(),
         "temperature" => options.temperature = f(),
@@ -56,14 +72,66 @@ fn summary(r: &Report) -> String {
     )
 }
 
+/// How many of the built-in examples come from the two former development sets (the fresh
+/// sets that were read), which come last.
+fn development_count() -> usize {
+    corpus::parse_lenient(corpus::FRESH_2).len() + corpus::parse_lenient(corpus::FRESH_3).len()
+}
+
+/// The five classifiers of a 5-fold cross-validation over `examples` and each example's
+/// fold, folds drawn per (category, language) in file order like `eval::cross_validate_with`.
+pub(super) fn fold_classifiers(
+    examples: &[Example],
+    options: Options,
+) -> (Vec<Classifier>, Vec<usize>) {
+    let folds = 5;
+    let fold_of = super::eval::fold_of(examples, folds);
+    let classifiers = (0..folds)
+        .map(|fold| {
+            let train: Vec<Example> = examples
+                .iter()
+                .zip(&fold_of)
+                .filter(|(_, &f)| f != fold)
+                .map(|(e, _)| e.clone())
+                .collect();
+            Classifier::train_options(&train, options).expect("categories")
+        })
+        .collect();
+    (classifiers, fold_of)
+}
+
+/// The temperature that minimises the negative log-likelihood of out-of-fold logits.
+pub(super) fn fit_temperature(oof: &[([f32; 3], usize)]) -> (f32, f32) {
+    let nll = |t: f32| -> f32 {
+        oof.iter()
+            .map(|(z, y)| -super::model::softmax(z.map(|x| x / t))[*y].max(1e-9).ln())
+            .sum::<f32>()
+            / oof.len() as f32
+    };
+    let mut best = (1.0f32, f32::INFINITY);
+    for i in 1..=200 {
+        let t = i as f32 * 0.01;
+        let l = nll(t);
+        if l < best.1 {
+            best = (t, l);
+        }
+    }
+    best
+}
+
+/// Each variant of `GUICHET_SWEEP` scored by 5-fold cross-validation over the training files
+/// and the development sets together, overall and on the development sets' messages alone:
+/// the temperature fitted on the out-of-fold logits, then the whole decision at each urgent
+/// threshold. `GUICHET_SWEEP_ERRORS=<threshold>` prints the development sets' errors there.
 #[test]
-#[ignore = "prints cross-validated and development-set figures of the variants in GUICHET_SWEEP"]
-fn sweep() {
+#[ignore = "prints pooled cross-validated figures of the variants in GUICHET_SWEEP"]
+fn pooled() {
     let spec = std::env::var("GUICHET_SWEEP").unwrap_or_else(|_| "default:".into());
-    let errors = std::env::var("GUICHET_SWEEP_ERRORS").is_ok();
-    let cv = std::env::var("GUICHET_SWEEP_NO_CV").is_err();
+    let errors: Option<f32> = std::env::var("GUICHET_SWEEP_ERRORS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let examples = corpus::builtin_examples();
-    let dev = parse_labelled(include_str!("../../data/corpus/fresh2.jsonl")).expect("valid");
+    let n_corpus = examples.len() - development_count();
     for variant in spec.split(';').filter(|v| !v.trim().is_empty()) {
         let (name, settings) = variant.split_once(':').unwrap_or((variant, ""));
         let mut options = Options::default();
@@ -72,45 +140,62 @@ fn sweep() {
             apply(&mut options, k.trim(), v.trim());
         }
         let start = std::time::Instant::now();
-        let classifier = Classifier::train_options(&examples, options).expect("categories");
-        let trained = start.elapsed();
-        let r = evaluate(&classifier, &dev);
-        let cv_line = if cv {
-            let r = cross_validate_with(&examples, 5, options).expect("categories");
-            summary(&r)
-        } else {
-            String::new()
-        };
-        println!(
-            "{name:<16} dev {} | cv {cv_line} | train {trained:.0?}",
-            summary(&r)
-        );
-        if std::env::var("GUICHET_SWEEP_CURVE").is_ok() {
-            let mut c = classifier;
-            for floor in [0.02f32, 0.05, 0.1] {
-                for t in [0.08f32, 0.1, 0.12, 0.13, 0.14, 0.15, 0.17, 0.2, 0.25, 0.3] {
-                    c.options.urgent_threshold = t;
-                    c.options.rule_floor = floor;
-                    println!(
-                        "  floor {floor:.2} threshold {t:.2}: {}",
-                        summary(&evaluate(&c, &dev))
-                    );
+        let (mut classifiers, fold_of) = fold_classifiers(&examples, options);
+        let oof: Vec<([f32; 3], usize)> = examples
+            .iter()
+            .zip(&fold_of)
+            .map(|(e, &f)| {
+                (
+                    classifiers[f].model_logits(&e.text),
+                    super::model::class_index(e.label),
+                )
+            })
+            .collect();
+        let (t, nll) = fit_temperature(&oof);
+        println!("{name:<16} T={t:.2} NLL {nll:.4} ({:.0?})", start.elapsed());
+        let thresholds = [
+            0.05f32, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12, 0.15, 0.2, 0.3, 0.5,
+        ];
+        // The variant's own thresholds first (NaN), then the curve.
+        for threshold in [f32::NAN]
+            .into_iter()
+            .chain(thresholds.iter().copied())
+            .chain(errors)
+        {
+            for c in &mut classifiers {
+                c.options.temperature = t;
+                if !threshold.is_nan() {
+                    c.options.urgent_threshold = threshold;
+                    c.options.urgent_threshold_en = threshold;
                 }
             }
-            continue;
-        }
-        if errors {
-            for m in &r.misclassified {
-                println!(
-                    "  {} -> {} {:.2} [{}] {} || {}",
-                    m.expected,
-                    m.predicted,
-                    m.confidence,
-                    m.language.as_str(),
-                    m.text,
-                    m.reasons.join(" / ")
-                );
+            let pairs: Vec<(&Example, Classification)> = examples
+                .iter()
+                .zip(&fold_of)
+                .map(|(e, &f)| (e, classifiers[f].classify(&e.text)))
+                .collect();
+            if Some(threshold) == errors {
+                for (e, c) in &pairs[n_corpus..] {
+                    if e.label != c.category {
+                        println!(
+                            "  {} -> {} {:.2} [{}] {} || {}",
+                            e.label,
+                            c.category,
+                            c.confidence,
+                            e.lang.as_str(),
+                            e.text,
+                            c.reasons.join(" / ")
+                        );
+                    }
+                }
             }
+            let all = Report::from_predictions(&pairs);
+            let dev = Report::from_predictions(&pairs[n_corpus..]);
+            println!(
+                "  t {threshold:.2} all {} | dev {}",
+                summary(&all),
+                summary(&dev)
+            );
         }
     }
 }

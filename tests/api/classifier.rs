@@ -1,7 +1,7 @@
 //! The built-in classifier's targets, through the library's public API (as `guichet eval`
 //! scores a file): on the held-out test split and on the fresh evaluation set written after
-//! the model was frozen (`data/corpus/fresh3.jsonl` until the next one is written; it is now
-//! trained on), macro-F1 at least 0.95 and urgent
+//! the model was frozen (`data/corpus/fresh4.jsonl`, scored once on the model frozen at
+//! `8f08225`), macro-F1 at least 0.95 and urgent
 //! recall at least 0.99 in each language. Urgent recall on the test split is met and asserted;
 //! the other targets are not met yet (figures and error analysis in BENCHMARKS.md), so their
 //! tests are ignored until they are, and run with
@@ -66,8 +66,8 @@ fn the_classifier_meets_its_targets_on_the_test_split() {
 }
 
 #[test]
-#[ignore = "the third fresh set is now trained on: this test waits for the fourth, written after the model was frozen (BENCHMARKS.md)"]
+#[ignore = "not met yet on fresh4: macro-F1 fr 0.951 / en 0.932, urgent recall fr 0.988 / en 0.982 (BENCHMARKS.md)"]
 fn the_classifier_meets_its_targets_on_the_fresh_set() {
-    let missed = missed_targets(&corpus("fresh3.jsonl"));
+    let missed = missed_targets(&corpus("fresh4.jsonl"));
     assert!(missed.is_empty(), "{missed:#?}");
 }

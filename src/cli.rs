@@ -30,7 +30,7 @@ use crate::domain::thread::{Correction, ThreadId};
 use crate::pipeline::Pipeline;
 use crate::responses::{Origin, Responses};
 use crate::server;
-use crate::staff::{Cursor, Detail, Filter, OutboxEntry, OutboxFilter, Page, Summary};
+use crate::staff::{Detail, Filter, OutboxEntry, OutboxFilter, Page, Summary};
 use crate::store::StoreError;
 use reader::Reader;
 
@@ -1028,13 +1028,7 @@ impl Staff {
         limit: usize,
     ) -> anyhow::Result<Page> {
         match &self.source {
-            Source::Local(p) => {
-                let cursor = cursor
-                    .map(|c| Cursor::parse(c, filter))
-                    .transpose()
-                    .map_err(|e| anyhow!(e))?;
-                Ok(p.threads_page(filter, now, cursor.as_ref(), limit)?)
-            }
+            Source::Local(p) => reader::page_of(p.store(), filter, now, cursor, limit),
             Source::Remote { .. } => {
                 let mut path = format!("/api/threads?state={}&limit={limit}", filter.as_str());
                 if let Some(c) = cursor {

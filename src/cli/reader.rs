@@ -86,19 +86,7 @@ impl Reader {
         limit: usize,
     ) -> anyhow::Result<Page> {
         match &self.source {
-            Source::Store(store) => {
-                let cursor = cursor
-                    .map(|c| Cursor::parse(c, filter))
-                    .transpose()
-                    .map_err(|e| anyhow!(e))?;
-                Ok(crate::staff::page(
-                    store,
-                    filter,
-                    now,
-                    cursor.as_ref(),
-                    limit,
-                )?)
-            }
+            Source::Store(store) => page_of(store, filter, now, cursor, limit),
             Source::Server(staff) => staff.page(filter, now, cursor, limit).await,
         }
     }
@@ -118,4 +106,25 @@ impl Reader {
             Source::Server(staff) => staff.corrections().await,
         }
     }
+}
+
+/// A page of threads read from the store itself, after the cursor of a previous page.
+pub(super) fn page_of(
+    store: &crate::store::Store,
+    filter: Filter,
+    now: DateTime<Utc>,
+    cursor: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<Page> {
+    let cursor = cursor
+        .map(|c| Cursor::parse(c, filter))
+        .transpose()
+        .map_err(|e| anyhow!(e))?;
+    Ok(crate::staff::page(
+        store,
+        filter,
+        now,
+        cursor.as_ref(),
+        limit,
+    )?)
 }

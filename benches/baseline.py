@@ -19,7 +19,7 @@ Usage:
 
 --cv draws the folds as guichet's `sweep::pooled` does (every 5th message of each
 (label, language) group, in file order) and scores the out-of-fold answers, overall and on
-the last two training files (fresh2, fresh3) apart.
+the last three training files (fresh2, fresh3, fresh4) apart.
 """
 import argparse
 import json
@@ -42,7 +42,8 @@ DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl"
                                CORPUS / "supplement2.jsonl", CORPUS / "realistic_fr.jsonl",
                                CORPUS / "realistic_en.jsonl", CORPUS / "hard_cases.jsonl",
                                CORPUS / "realistic2.jsonl", CORPUS / "realistic3.jsonl",
-                               CORPUS / "fresh2.jsonl", CORPUS / "fresh3.jsonl")
+                               CORPUS / "realistic4.jsonl", CORPUS / "fresh2.jsonl",
+                               CORPUS / "fresh3.jsonl", CORPUS / "fresh4.jsonl")
                  if p.exists()]
 GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 
@@ -148,7 +149,7 @@ def cross_validate(paths) -> int:
     """Out-of-fold scores of the baseline over `paths`, folds as in guichet's pooled sweep."""
     files = [load(p) for p in paths]
     rows = [row for f in files for row in f]
-    dev_from = len(rows) - sum(len(f) for f in files[-2:])
+    dev_from = len(rows) - sum(len(f) for f in files[-3:])
     seen, fold = {}, []
     for r in rows:
         key = (r["label"], r["lang"])

@@ -244,7 +244,8 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("person injured", &["is|are|got|been|badly|seriously|someone|somebody|people|person|man|woman|kid|child|son|daughter|mom|dad|wife|husband|neighbor|neighbour|he|she|they|m|re", "hurt"], 1),
     hazard("person injured", &["broke|broken|casse|cassee|fracture|fractured", "leg|arm|hip|ankle|wrist|neck|back|jambe|bras|hanche|cheville|poignet|cou|dos|cote|cotes|ribs"], 3),
     hazard("person injured", &["commotion|concussion|fracture|fractured"], 0),
-    hazard("person burned", &["quelqu|someone|somebody|il|elle|he|she|fils|fille|enfant|child|kid|man|woman|homme|femme|person|people|gens|main|mains|hand|hands|bras|arm|face|visage|jambe|leg|pieds|feet|skin|peau", "=brule|=brulee|=brules|=brulees|=burned|=burnt|=brulure|=brulures"], 2),
+    // A burn that is "still" there is a burnt-out lamp, not an injury.
+    hazard_unless("person burned", &["quelqu|someone|somebody|il|elle|he|she|fils|fille|enfant|child|kid|man|woman|homme|femme|person|people|gens|main|mains|hand|hands|bras|arm|face|visage|jambe|leg|pieds|feet|skin|peau", "=brule|=brulee|=brules|=brulees|=burned|=burnt|=brulure|=brulures"], 2, "encore|toujours|still|out"),
     hazard_unless("person burned", &["brulure|brulures|=burns"], 0, "cd|dvd"),
     hazard("person trapped", &["=trapped"], 0),
     hazard_unless("person trapped", &["coince|coincee|coinces|coincees|stuck|pogne|pognes|enferme|enfermee|enfermes|enfermees|bloque|bloquee|bloques|bloquees|locked", "ascenseur|elevator|lift|voiture|auto|char|vehicule|vehicle|maison|house|home|logement|appartement|apartment|batisse|building|immeuble|debris|rubble|decombres|inside|dedans|interieur|toit|roof|balcon|balcony|sous|under|underneath|glace|riviere|river|eau|water|boue|mud|cave|basement|chambre|room|escalier|stairs|stairwell|cage|garage|grenier|attic"], 3, "entree|driveway|allee|acces|access|stationnement|parking|rue|street|chemin|road"),
@@ -254,7 +255,10 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("cannot breathe", &["respire|respirent|breathing|breathes|breathe", "pas|plus|mal|not|barely|difficilement|hard|heavy"], 1),
     hazard("cannot breathe", &["not|isnt|isn|stopped|arrete|stop", "breathing|respirer"], 2),
     hazard("cannot breathe", &["=etouffe|=etouffent|suffoque|suffoquent|suffocating|suffocate|=choking|asphyxie|asphyxia"], 0),
-    hazard("person unconscious", &["inconscient|inconsciente|inconscients|unconscious|unresponsive|evanoui|evanouie|evanouis|fainted|passed|perdu|perd|bouge|moving|responding|repond|reagit", "out|connaissance|plus|pas|not|conscience|anymore"], 1),
+    hazard("person unconscious", &["passed|perdu|perd|perdre|evanoui|evanouie|evanouis|fainted", "out|connaissance|conscience"], 1),
+    // "not moving" is a person; "moving out" is a change of address.
+    hazard("person unconscious", &["bouge|moving|responding|repond|reagit", "plus|pas|anymore"], 1),
+    hazard("person unconscious", &["not|isnt|isn|stopped|pas|plus", "moving|responding|bouge|repond|reagit"], 1),
     hazard("person unconscious", &["inconscient|inconsciente|unconscious|unresponsive|evanoui|evanouie|fainted|convulse|convulsions|seizure|overdose|surdose"], 0),
     hazard("person fell", &["quelqu|someone|somebody|il|elle|he|she|man|woman|homme|femme|monsieur|madame|lady|guy|agee|vieux|vieille|enfant|child|kid|mother|mere|father|pere|dame|neighbor|neighbour|voisin|voisine", "tombe|tombee|fell|fallen", "relever|get|stand|bouge|bouger|move|moving|sol|ground|floor|plancher|glace|ice|escalier|stairs"], 3),
     hazard("person fell", &["peut|peux|peuvent|capable", "pas|plus", "relever|bouger"], 1),
@@ -389,6 +393,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::NotCurrent, "hypothetical", &["what", "do|should", "if"], 3),
     phrase(Kind::NotCurrent, "hypothetical", &["si|if", "jamais|ever"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["what", "if"], 0),
+    phrase(Kind::NotCurrent, "hypothetical", &["si|if", "on|we|i|je|nous|you|vous|le|la|l|the|our|notre|nos|my|mon|ma", "perd|perdons|perdez|perdait|lose|loses|lost|manque|manquait|coupe|goes|tombe|tombait|saute|sautait"], 2),
     phrase(Kind::NotCurrent, "hypothetical", &["hypothetically|hypothetiquement|hypothetique|hypothetical|theoriquement|theoretically"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["si", "un", "jour"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["if", "i|we|you|it|there|someone", "ever"], 0),
@@ -708,6 +713,36 @@ mod tests {
             .filter(|h| h.disarmed_by.is_none())
             .map(|h| h.topic)
             .collect()
+    }
+
+    #[test]
+    fn a_move_a_burnt_out_lamp_and_an_outage_that_may_come_are_no_danger_to_a_person() {
+        assert_eq!(
+            armed("im moving out, how do i close my water account"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            armed("jai trouvé un chien perdu avec pas de médaille"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            armed("mon pere a perdu connaissance"),
+            vec!["person unconscious"]
+        );
+        assert_eq!(
+            armed("he is not moving, send help"),
+            vec!["person unconscious", "call for help"]
+        );
+        assert_eq!(
+            armed("on a signalé le lampadaire brulé en octobre pis il est encore brulé"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            armed("mon fils s'est brulé la main sur la grille"),
+            vec!["person burned"]
+        );
+        assert!(armed("if we lose power during the storm do we call you or hydro").is_empty());
+        assert!(armed("on fait quoi si le courant manque cet hiver").is_empty());
     }
 
     #[test]

@@ -72,10 +72,13 @@ fn summary(r: &Report) -> String {
     )
 }
 
-/// How many of the built-in examples come from the two former development sets (the fresh
+/// How many of the built-in examples come from the former development sets (the fresh
 /// sets that were read), which come last.
 fn development_count() -> usize {
-    corpus::parse_lenient(corpus::FRESH_2).len() + corpus::parse_lenient(corpus::FRESH_3).len()
+    [corpus::FRESH_2, corpus::FRESH_3, corpus::FRESH_4]
+        .into_iter()
+        .map(|f| corpus::parse_lenient(f).len())
+        .sum()
 }
 
 /// The five classifiers of a 5-fold cross-validation over `examples` and each example's

@@ -71,6 +71,23 @@ mod moderation;
 mod normalize;
 mod phrase;
 mod rules;
+/// The normalized words of `examples`, each once.
+fn vocabulary_of(examples: &[Example]) -> std::collections::HashSet<String, features::FastHash> {
+    let mut scratch = Scratch::default();
+    let mut vocabulary: std::collections::HashSet<String, features::FastHash> = Default::default();
+    for e in examples {
+        normalize::segment(&e.text, &mut scratch.seg);
+        normalize::normalize_words(&scratch.seg, &mut scratch.norm);
+        for i in 0..scratch.norm.len() {
+            let token = scratch.norm.token(i);
+            if !vocabulary.contains(token) {
+                vocabulary.insert(token.to_string());
+            }
+        }
+    }
+    vocabulary
+}
+
 #[cfg(test)]
 mod sweep;
 
@@ -324,29 +341,45 @@ impl Classifier {
             }
         }
         let mut extractor = Extractor::new(options.features);
-        let mut scratch = Scratch::default();
+        // Both passes over the examples run on every core, in contiguous chunks, so that the
+        // features come out in the examples' order whatever the number of cores.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = examples.len().div_ceil(cores.clamp(1, 8)).max(1);
         // Stem the vocabulary once, before extraction: Snowball is the costliest step, and a
         // word is stemmed once instead of once per occurrence.
-        let mut vocabulary: std::collections::HashSet<String, features::FastHash> =
-            Default::default();
-        for e in examples {
-            normalize::segment(&e.text, &mut scratch.seg);
-            normalize::normalize_words(&scratch.seg, &mut scratch.norm);
-            for i in 0..scratch.norm.len() {
-                let token = scratch.norm.token(i);
-                if !vocabulary.contains(token) {
-                    vocabulary.insert(token.to_string());
-                }
+        let vocabulary = std::thread::scope(|s| {
+            let parts: Vec<_> = examples
+                .chunks(chunk)
+                .map(|part| s.spawn(move || vocabulary_of(part)))
+                .collect();
+            let mut all: std::collections::HashSet<String, features::FastHash> = Default::default();
+            for part in parts {
+                all.extend(part.join().expect("a vocabulary thread panicked"));
             }
-        }
+            all
+        });
         extractor.cache_stems(vocabulary.iter().map(String::as_str));
-        let data: Vec<(Features, usize)> = examples
-            .iter()
-            .map(|e| {
-                scratch.analyze(&extractor, &e.text);
-                (scratch.features.to_owned_features(), class_index(e.label))
-            })
-            .collect();
+        let extractor_ref = &extractor;
+        let data: Vec<(Features, usize)> = std::thread::scope(|s| {
+            let parts: Vec<_> = examples
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut scratch = Scratch::default();
+                        part.iter()
+                            .map(|e| {
+                                scratch.analyze(extractor_ref, &e.text);
+                                (scratch.features.to_owned_features(), class_index(e.label))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| part.join().expect("a feature thread panicked"))
+                .collect()
+        });
         let model = Model::train(&options.model, extractor.dim(), &data);
         Ok(Classifier {
             extractor,

@@ -149,12 +149,14 @@ pub struct Classification {
 /// when another category is more likely. Read off the out-of-fold precision/recall curve of
 /// the whole decision (model, threshold and safety net; 5-fold cross-validation of the
 /// built-in corpus, `sweep::pooled`): the highest threshold whose French urgent recall is
-/// still 0.99 (0.990). The curve is in `BENCHMARKS.md`.
-pub const URGENT_THRESHOLD: f32 = 0.10;
+/// still 0.99 (0.993). The curve is in `BENCHMARKS.md`.
+pub const URGENT_THRESHOLD: f32 = 0.09;
 
-/// The same for an English message: English urgent recall stays at 0.99 (0.990) up to 0.25
-/// on the same curve.
-pub const URGENT_THRESHOLD_EN: f32 = 0.25;
+/// The same for an English message, with a step of margin: on the curve English urgent
+/// recall stays at 0.99 up to 0.25, but the fresh sets, written apart, ran below
+/// cross-validation in English (0.982 and 0.964 against 0.990), so the threshold is the one
+/// where out-of-fold recall is 0.994.
+pub const URGENT_THRESHOLD_EN: f32 = 0.20;
 
 /// Temperature of the model's softmax: the linear SVMs' margins divided by it give
 /// probabilities. Fitted on out-of-fold margins (5-fold cross-validation of the built-in
@@ -202,6 +204,8 @@ pub(crate) struct Options {
     /// hazard phrase: there "urgent" and "help" are about money, so urgent has to be the
     /// model's most likely answer.
     pub billing_threshold: f32,
+    /// Whether a severe hazard ([`rules::Hazard::is_severe`]) raises whatever the model says.
+    pub severe_overrides: bool,
 }
 
 impl Default for Options {
@@ -215,6 +219,7 @@ impl Default for Options {
             temperature: TEMPERATURE,
             rule_floor: RULE_FLOOR,
             billing_threshold: BILLING_THRESHOLD,
+            severe_overrides: true,
         }
     }
 }
@@ -460,7 +465,9 @@ impl Classifier {
             let urgent = p[class_index(Category::Urgent)];
             let armed = s.hazards.iter().any(|h| {
                 h.disarmed_by.is_none()
-                    && (urgent >= self.options.rule_floor || h.is_danger_to_a_person())
+                    && (urgent >= self.options.rule_floor
+                        || h.is_danger_to_a_person()
+                        || (self.options.severe_overrides && h.is_severe()))
             });
             if armed && category != Category::Urgent {
                 category = Category::Urgent;

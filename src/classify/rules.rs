@@ -244,6 +244,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("person injured", &["is|are|got|been|badly|seriously|someone|somebody|people|person|man|woman|kid|child|son|daughter|mom|dad|wife|husband|neighbor|neighbour|he|she|they|m|re", "hurt"], 1),
     hazard("person injured", &["broke|broken|casse|cassee|fracture|fractured", "leg|arm|hip|ankle|wrist|neck|back|jambe|bras|hanche|cheville|poignet|cou|dos|cote|cotes|ribs"], 3),
     hazard("person injured", &["commotion|concussion|fracture|fractured"], 0),
+    hazard("person injured", &["leg|arm|hip|ankle|wrist|neck|jambe|bras|hanche|cheville|poignet|cou", "broke|broken|casse|cassee|fracture|fracturee"], 2),
     // A burn that is "still" there is a burnt-out lamp, not an injury.
     hazard_unless("person burned", &["quelqu|someone|somebody|il|elle|he|she|fils|fille|enfant|child|kid|man|woman|homme|femme|person|people|gens|main|mains|hand|hands|bras|arm|face|visage|jambe|leg|pieds|feet|skin|peau", "=brule|=brulee|=brules|=brulees|=burned|=burnt|=brulure|=brulures"], 2, "encore|toujours|still|out"),
     hazard_unless("person burned", &["brulure|brulures|=burns"], 0, "cd|dvd"),
@@ -281,6 +282,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Cue, "no heat", &["on|nous|we|m|suis|sommes|re|are", "gele|gelent|gelons|freezing|frigorifies"], 2),
     // Blocked access.
     hazard("ambulance cannot reach", &["ambulance|ambulances|ambulancier*|paramedic*|pompier*|firefight*|firetruck|firetrucks|secours", "pas|not|no|plus|t|cant|cannot|couldn|won|wont|unable|incapable|impossible|jamais|never", "passer|pass|through|acceder|access|reach|rendre|rentrer|entrer|get|arriver|monter|come|venir|approcher|tourner|turn|in"], 3),
+    hazard("ambulance cannot reach", &["fire|ems|emergency", "truck|trucks|engine|engines|crew|crews|vehicle|vehicles", "not|no|t|cant|cannot|couldn|won|wont|unable|never", "pass|through|access|reach|get|come|approach|turn|in"], 3),
     hazard("ambulance cannot reach", &["ambulance|ambulances|ambulancier*|paramedic*|pompier*|firefight*|firetruck|firetrucks|secours", "bloque|bloquee|bloquees|blocked|block|stuck|prise|pris|coince*|enlise*"], 3),
     phrase(Kind::Cue, "cannot get out", &["peut|peux|pouvons|peuvent|pouvait|capable|arrive|arrivons|reussi|cant|cannot|can|couldn|unable", "pas|plus|meme|t|not|to", "sortir|leave|partir|quitter|evacuer|evacuate"], 2),
     phrase(Kind::Cue, "cannot get out", &["no|aucune|aucun|pas|plus", "way|moyen|issue|sortie", "out|sortir|de"], 1),
@@ -463,11 +465,31 @@ impl Hazard {
         ) && self.topic != "call for help"
     }
 
+    /// A hazard that is rarely said of anything else and harms whoever is there: gas, carbon
+    /// monoxide, smoke or fire, sewage or water coming into a home. When armed (not past,
+    /// planned, billed or figurative) the safety net raises it whatever the model says,
+    /// as it does a danger to a person.
+    pub fn is_severe(&self) -> bool {
+        SEVERE.contains(&self.topic)
+    }
+
     /// The concept group of the phrase, if it belongs to one.
     pub fn concept(&self) -> Option<Concept> {
         Concept::of_topic(self.topic)
     }
 }
+
+/// The topics of [`Hazard::is_severe`].
+const SEVERE: &[&str] = &[
+    "gas leak",
+    "carbon monoxide",
+    "sewer backup",
+    "fire",
+    "explosion",
+    "smoke",
+    "flooding",
+    "dangerous animal",
+];
 
 /// How far (in tokens) a past or planned phrase reaches to disarm a hazard of its sentence.
 const CONTEXT_REACH: usize = 10;
@@ -713,6 +735,14 @@ mod tests {
             .filter(|h| h.disarmed_by.is_none())
             .map(|h| h.topic)
             .collect()
+    }
+
+    #[test]
+    fn a_fire_truck_that_could_not_get_in_is_blocked_access() {
+        assert_eq!(
+            armed("fire truck couldnt get in, the plow left a wall on our street"),
+            vec!["ambulance cannot reach"]
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! threshold, safety net) is scored at each urgent threshold. Variants are
 //! `name:key=value,key=value` separated by `;`, e.g.
 //! `GUICHET_SWEEP='chars:chars=1;c:c=1' cargo test --release --lib pooled -- --ignored --nocapture`.
-//! `GUICHET_SWEEP_ERRORS=<threshold>` also prints the development sets' errors there.
+//! `GUICHET_SWEEP_ERRORS=<threshold>` also prints the development sets' errors there (every
+//! training file's with `GUICHET_SWEEP_ALL=1`).
 
 use super::eval::Report;
 use super::{corpus, Category, Classification, Classifier, Example, Language, Options};
@@ -50,6 +51,7 @@ fn apply(options: &mut Options, key: &str, value: &str) {
         "billing" => options.billing_threshold = f(),
         "temperature" => options.temperature = f(),
         "rules" => options.rules = value == "1",
+        "severe" => options.severe_overrides = value == "1",
         _ => panic!("unknown key {key}"),
     }
 }
@@ -75,10 +77,15 @@ fn summary(r: &Report) -> String {
 /// How many of the built-in examples come from the former development sets (the fresh
 /// sets that were read), which come last.
 fn development_count() -> usize {
-    [corpus::FRESH_2, corpus::FRESH_3, corpus::FRESH_4]
-        .into_iter()
-        .map(|f| corpus::parse_lenient(f).len())
-        .sum()
+    [
+        corpus::FRESH_2,
+        corpus::FRESH_3,
+        corpus::FRESH_4,
+        corpus::FRESH_5,
+    ]
+    .into_iter()
+    .map(|f| corpus::parse_lenient(f).len())
+    .sum()
 }
 
 /// The five classifiers of a 5-fold cross-validation over `examples` and each example's
@@ -178,7 +185,12 @@ fn pooled() {
                 .map(|(e, &f)| (e, classifiers[f].classify(&e.text)))
                 .collect();
             if Some(threshold) == errors {
-                for (e, c) in &pairs[n_corpus..] {
+                let from = if std::env::var_os("GUICHET_SWEEP_ALL").is_some() {
+                    0
+                } else {
+                    n_corpus
+                };
+                for (e, c) in &pairs[from..] {
                     if e.label != c.category {
                         println!(
                             "  {} -> {} {:.2} [{}] {} || {}",

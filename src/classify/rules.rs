@@ -202,7 +202,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("traffic lights out", &["traffic", "light|lights|signal|signals", "not|aren|isn|don|doesn", "working|work"], 3),
     hazard_unless("traffic lights out", &["lights|signals", "out|dead|flashing|blinking|down"], 6, "street|streetlight|streetlights|park|parc|led|christmas|noel"),
     hazard("traffic lights out", &["no", "lights", "intersection"], 4),
-    hazard("stop sign down", &["panneau|stop|arret|sign", "arrache|arraches|knocked|missing|enleve|vole|stolen|gone|tombe"], 4),
+    hazard("stop sign down", &["panneau|stop|arret|sign", "arrache|arraches|knocked|missing|enleve|vole|stolen|gone|tombe|lying|flattened|bent|couche|plie|terre"], 4),
     hazard("stop sign down", &["knocked|stole|ripped|arrache", "stop|arret|panneau"], 3),
     hazard("sinkhole", &["trou|trous", "beant|beants|beante|enorme|geant"], 1),
     hazard("sinkhole", &["sinkhole|sinkholes|affaissement|cratere"], 0),

@@ -82,6 +82,7 @@ fn development_count() -> usize {
         corpus::FRESH_3,
         corpus::FRESH_4,
         corpus::FRESH_5,
+        corpus::FRESH_6,
     ]
     .into_iter()
     .map(|f| corpus::parse_lenient(f).len())

@@ -384,7 +384,14 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Chronic, "chronic", &["#num|deux|trois|quatre|plusieurs|several|two|three", "outages|pannes|coupures|avis|notices|floods|inondations|refoulements|backups|bris|breaks"], 1),
     phrase(Kind::Past, "past", &["after|apres", "the|la|le|l|une|an|a", "outage|panne|coupure|blackout|storm|tempete|orage|inondation|flood|notice|avis"], 0),
     // Planned or hypothetical.
-    phrase(Kind::NotCurrent, "planned", &["prevu|prevue|prevus|prevues|planifie|planifiee|planifiees|planned|scheduled|programme|programmee"], 0),
+    // "Is it planned or a break?" asks about water that is off now: that does not disarm.
+    PhraseDef {
+        kind: Kind::NotCurrent,
+        topic: "planned",
+        slots: &["prevu|prevue|prevus|prevues|planifie|planifiee|planifiees|planned|scheduled|programme|programmee"],
+        gap: 0,
+        excluding: "ou|or",
+    },
     phrase(Kind::NotCurrent, "planned", &["va|vont", "y", "avoir"], 0),
     phrase(Kind::NotCurrent, "planned", &["y", "aura|aurait"], 0),
     phrase(Kind::NotCurrent, "planned", &["will", "there", "be"], 0),
@@ -735,6 +742,15 @@ mod tests {
             .filter(|h| h.disarmed_by.is_none())
             .map(|h| h.topic)
             .collect()
+    }
+
+    #[test]
+    fn asking_whether_a_cut_is_planned_or_a_break_is_about_a_cut_now() {
+        assert_eq!(
+            armed("ya tu une panne d'eau prévue ou c un bris sur ma rue?"),
+            vec!["no water"]
+        );
+        assert!(armed("y a tu une coupure d'eau prévue demain sur ma rue?").is_empty());
     }
 
     #[test]

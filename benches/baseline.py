@@ -19,7 +19,7 @@ Usage:
 
 --cv draws the folds as guichet's `sweep::pooled` does (every 5th message of each
 (label, language) group, in file order) and scores the out-of-fold answers, overall and on
-the last six training files (fresh2 to fresh7) apart.
+the last five training files (fresh2 to fresh6) apart.
 """
 import argparse
 import json
@@ -44,8 +44,7 @@ DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl"
                                CORPUS / "realistic2.jsonl", CORPUS / "realistic3.jsonl",
                                CORPUS / "realistic4.jsonl", CORPUS / "fresh2.jsonl",
                                CORPUS / "fresh3.jsonl", CORPUS / "fresh4.jsonl",
-                               CORPUS / "fresh5.jsonl", CORPUS / "fresh6.jsonl",
-                               CORPUS / "fresh7.jsonl")
+                               CORPUS / "fresh5.jsonl", CORPUS / "fresh6.jsonl")
                  if p.exists()]
 GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 
@@ -151,7 +150,7 @@ def cross_validate(paths) -> int:
     """Out-of-fold scores of the baseline over `paths`, folds as in guichet's pooled sweep."""
     files = [load(p) for p in paths]
     rows = [row for f in files for row in f]
-    dev_from = len(rows) - sum(len(f) for f in files[-6:])
+    dev_from = len(rows) - sum(len(f) for f in files[-5:])
     seen, fold = {}, []
     for r in rows:
         key = (r["label"], r["lang"])

@@ -83,7 +83,6 @@ fn development_count() -> usize {
         corpus::FRESH_4,
         corpus::FRESH_5,
         corpus::FRESH_6,
-        corpus::FRESH_7,
     ]
     .into_iter()
     .map(|f| corpus::parse_lenient(f).len())

@@ -26,7 +26,7 @@ const DICTIONARY: &[u8] = include_bytes!("dictionary.txt");
 pub(super) fn deflate(json: &[u8]) -> std::io::Result<Vec<u8>> {
     thread_local! {
         static DEFLATER: std::cell::RefCell<Compress> =
-            std::cell::RefCell::new(Compress::new(Compression::fast(), false));
+            std::cell::RefCell::new(Compress::new(Compression::new(super::STORE_LEVEL), false));
     }
     // One deflater per thread, reset for each value (making one costs more than using it).
     DEFLATER.with_borrow_mut(|deflater| {

@@ -1427,10 +1427,6 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
 /// written before compression (plain JSON) read as they always did.
 const DEFLATED: u8 = 0x01;
 
-/// The deflate level of stored values. zlib-rs's level 1 trades size for speed (static
-/// Huffman codes); level 2 builds each value's own codes.
-const STORE_LEVEL: u32 = 2;
-
 /// Shorter values are stored as plain JSON: deflate gains nothing on them.
 const DEFLATE_FROM: usize = 96;
 
@@ -1446,7 +1442,7 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     // hundred kilobytes, which cost more than deflating a thread's record.
     thread_local! {
         static DEFLATER: std::cell::RefCell<flate2::Compress> =
-            std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::new(STORE_LEVEL), false));
+            std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::fast(), false));
     }
     let mut deflated = Vec::with_capacity(json.len() + 64);
     deflated.push(DEFLATED);

@@ -2,10 +2,9 @@
 //! the sentences of its template, which deflate alone cannot find in a few hundred bytes but
 //! finds at once in a dictionary that holds them (about 320 bytes become 120).
 //!
-//! The dictionary is set as the deflater's window (values written before were deflated after
-//! the dictionary itself had been deflated and flushed, which gives a stream of the same
-//! shape), then the value is deflated with the dictionary in its window; only the value's
-//! stream is stored. To read it back, the dictionary is put before it as a stored
+//! The dictionary is primed by deflating it and flushing (which aligns the output on a
+//! byte), then the value is deflated after it, with the dictionary in its window; only what
+//! follows the flush is stored. To read it back, the dictionary is put before it as a stored
 //! (uncompressed) block, and what it inflates to after the dictionary is the value.
 //!
 //! `dictionary.txt` must never change: values written with it are read with it. Another
@@ -26,7 +25,7 @@ const DICTIONARY: &[u8] = include_bytes!("dictionary.txt");
 pub(super) fn deflate(json: &[u8]) -> std::io::Result<Vec<u8>> {
     thread_local! {
         static DEFLATER: std::cell::RefCell<Compress> =
-            std::cell::RefCell::new(Compress::new(Compression::new(super::STORE_LEVEL), false));
+            std::cell::RefCell::new(Compress::new(Compression::fast(), false));
     }
     // One deflater per thread, reset for each value (making one costs more than using it).
     DEFLATER.with_borrow_mut(|deflater| {
@@ -37,11 +36,13 @@ pub(super) fn deflate(json: &[u8]) -> std::io::Result<Vec<u8>> {
 
 fn deflate_with(deflater: &mut Compress, json: &[u8]) -> std::io::Result<Vec<u8>> {
     let fail = |what: &str| std::io::Error::other(format!("deflate: {what}"));
-    // The dictionary goes into the window as it is, not deflated: the output is the same
-    // stream as if it had been deflated and flushed first, without the cost of deflating it.
+    let mut primed = Vec::with_capacity(DICTIONARY.len() + 1024);
     deflater
-        .set_dictionary(DICTIONARY)
+        .compress_vec(DICTIONARY, &mut primed, FlushCompress::Sync)
         .map_err(|e| fail(&e.to_string()))?;
+    if deflater.total_in() != DICTIONARY.len() as u64 {
+        return Err(fail("the dictionary did not fit"));
+    }
     let mut out = Vec::with_capacity(json.len() + 128);
     out.push(TAG);
     let status = deflater

@@ -793,25 +793,16 @@ mod calibration_and_threshold {
                 oof.push((z, armed, class_index(e.label), e.lang, person));
             }
         }
-        let nll = |t: f32| -> f32 {
-            oof.iter()
-                .map(|(z, _, y, _, _)| -softmax(z.map(|x| x / t))[*y].max(1e-9).ln())
-                .sum::<f32>()
-                / oof.len() as f32
-        };
-        let mut best = (1.0f32, f32::INFINITY);
-        for i in 4..=100 {
-            let t = i as f32 * 0.05;
-            let l = nll(t);
-            if l < best.1 {
-                best = (t, l);
-            }
-        }
-        let t = best.0;
+        let logits: Vec<([f32; N_CLASSES], usize)> =
+            oof.iter().map(|(z, _, y, _, _)| (*z, *y)).collect();
+        let at_one = logits
+            .iter()
+            .map(|(z, y)| -softmax(*z)[*y].max(1e-9).ln())
+            .sum::<f32>()
+            / logits.len() as f32;
+        let (t, best_nll) = crate::classify::sweep::fit_temperature(&logits);
         println!(
-            "temperature: NLL {:.4} at T=1, best T={t:.2} (NLL {:.4}), {} out-of-fold answers",
-            nll(1.0),
-            best.1,
+            "temperature: NLL {at_one:.4} at T=1, best T={t:.2} (NLL {best_nll:.4}), {} out-of-fold answers",
             oof.len()
         );
         let armed: Vec<_> = oof.iter().filter(|o| o.1).collect();

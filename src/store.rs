@@ -673,7 +673,7 @@ impl Store {
         for m in &w.messages {
             ops.push(Op::Insert(
                 key_seq(MESSAGE, t.id, t.message_count),
-                encode_message(m)?,
+                encode(m)?,
             ));
             t.message_count += 1;
         }
@@ -1423,54 +1423,39 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
     StoreError::Flush("a writer panicked while holding the commit queue".into())
 }
 
-/// The first byte of a value stored deflated. A JSON value never starts with it, so values
-/// written before compression (plain JSON) read as they always did.
+/// The first byte of a value stored deflated by an older guichet (values are now compressed
+/// by zstd, see [`dictionary`]). A JSON value never starts with it, so values written before
+/// compression (plain JSON) read as they always did.
 const DEFLATED: u8 = 0x01;
 
-/// Shorter values are stored as plain JSON: deflate gains nothing on them.
-const DEFLATE_FROM: usize = 96;
+/// Shorter values are stored as plain JSON: compressing gains nothing on them.
+const COMPRESS_FROM: usize = 96;
 
-/// A value as stored: its JSON, deflated when that makes it smaller. A thread's records are
-/// mostly field names, timestamps and the acknowledgment's text, all of which deflate to
-/// about half; the store on disk shrinks with them, and more of it fits in the page cache.
+/// A value as stored: its JSON, compressed by zstd after the store's dictionary when that
+/// makes it smaller. A thread's record, its audit events and guichet's acknowledgments are
+/// mostly field names, timestamps and the templates' sentences, all of which the dictionary
+/// holds: they shrink to a third or less, and more of the store fits in the page cache.
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     let json = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    if json.len() < DEFLATE_FROM {
+    if json.len() < COMPRESS_FROM {
         return Ok(json);
     }
-    // One deflater per thread, reset for each value: making one allocates and clears a few
-    // hundred kilobytes, which cost more than deflating a thread's record.
-    thread_local! {
-        static DEFLATER: std::cell::RefCell<flate2::Compress> =
-            std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::fast(), false));
-    }
-    let mut deflated = Vec::with_capacity(json.len() + 64);
-    deflated.push(DEFLATED);
-    let finished = DEFLATER.with_borrow_mut(|deflater| {
-        deflater.reset();
-        deflater.compress_vec(&json, &mut deflated, flate2::FlushCompress::Finish)
-    });
-    // A value that does not shrink (or did not fit) is stored as its JSON.
-    Ok(match finished {
-        Ok(flate2::Status::StreamEnd) if deflated.len() < json.len() => deflated,
-        _ => json,
+    let compressed = dictionary::compress(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // A value that does not shrink is stored as its JSON.
+    Ok(if compressed.len() < json.len() {
+        compressed
+    } else {
+        json
     })
-}
-
-/// A message as stored: guichet's own (acknowledgments, warnings) deflated after the
-/// dictionary of their templates' sentences, the others as [`encode`] stores any value.
-fn encode_message(m: &StoredMessage) -> Result<Vec<u8>> {
-    use crate::domain::message::MessageKind;
-    if !matches!(m.kind, MessageKind::Acknowledgment | MessageKind::Warning) {
-        return encode(m);
-    }
-    let json = serde_json::to_vec(m).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    dictionary::deflate(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
     match bytes.split_first() {
+        Some((&dictionary::ZSTD_TAG, stored)) => {
+            let json = dictionary::decompress(stored).map_err(|e| corrupt(&e))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(&e))
+        }
         Some((&dictionary::TAG, stored)) => {
             let json = dictionary::inflate(stored).map_err(|e| corrupt(&e))?;
             serde_json::from_slice(&json).map_err(|e| corrupt(&e))
@@ -1751,26 +1736,42 @@ mod tests {
     }
 
     #[test]
-    fn long_values_are_stored_deflated_and_plain_json_from_older_stores_still_reads() {
+    fn long_values_are_stored_compressed_and_older_formats_still_read() {
         let store = Store::temporary().unwrap();
         let t = new_thread(&store, "a", Category::Info, at(0));
         let json = serde_json::to_vec(&t).unwrap();
         let stored = store.tree.get(key_id(THREAD, t.id)).unwrap().unwrap();
-        assert_eq!(stored[0], DEFLATED);
+        assert_eq!(stored[0], dictionary::ZSTD_TAG);
         assert!(
-            stored.len() * 4 < json.len() * 3,
-            "{} bytes deflated from {}",
+            stored.len() * 2 < json.len(),
+            "{} bytes compressed from {}",
             stored.len(),
             json.len()
         );
         assert_eq!(store.thread(t.id).unwrap().as_ref(), Some(&t));
-        // A store written before values were deflated holds plain JSON.
-        store.tree.insert(key_id(THREAD, t.id), json).unwrap();
+        // A store written before values were compressed holds plain JSON.
+        store
+            .tree
+            .insert(key_id(THREAD, t.id), json.clone())
+            .unwrap();
+        assert_eq!(store.thread(t.id).unwrap().as_ref(), Some(&t));
+        // Then came plain deflate, behind its own tag.
+        let mut deflated = vec![DEFLATED];
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(&mut deflated, flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, &json).unwrap();
+        encoder.finish().unwrap();
+        store.tree.insert(key_id(THREAD, t.id), deflated).unwrap();
         assert_eq!(store.thread(t.id).unwrap(), Some(t));
-        assert!(matches!(
-            decode::<Thread>(&[DEFLATED, 0xff, 0x00]),
-            Err(StoreError::Corrupt(_))
-        ));
+        for corrupt in [
+            &[DEFLATED, 0xff, 0x00][..],
+            &[dictionary::ZSTD_TAG, 0x28, 0xb5],
+        ] {
+            assert!(matches!(
+                decode::<Thread>(corrupt),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
     }
 
     #[test]

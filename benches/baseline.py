@@ -42,7 +42,8 @@ DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl"
                                CORPUS / "supplement2.jsonl", CORPUS / "realistic_fr.jsonl",
                                CORPUS / "realistic_en.jsonl", CORPUS / "hard_cases.jsonl",
                                CORPUS / "realistic2.jsonl", CORPUS / "realistic3.jsonl",
-                               CORPUS / "realistic4.jsonl", CORPUS / "fresh2.jsonl",
+                               CORPUS / "realistic4.jsonl", CORPUS / "realistic5.jsonl",
+                               CORPUS / "fresh2.jsonl",
                                CORPUS / "fresh3.jsonl", CORPUS / "fresh4.jsonl",
                                CORPUS / "fresh5.jsonl", CORPUS / "fresh6.jsonl")
                  if p.exists()]

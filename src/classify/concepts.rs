@@ -94,10 +94,12 @@ impl Concept {
             | "call for help"
             | "person fell"
             | "needs food or water"
-            | "person in danger" => Concept::PersonAtRisk,
+            | "person in danger"
+            | "without shelter" => Concept::PersonAtRisk,
             "without medication"
             | "vulnerable person without heat"
             | "depends on medical equipment"
+            | "medical equipment without power"
             | "vulnerable person in danger" => Concept::VulnerablePerson,
             "ambulance cannot reach" | "cannot get out" | "access blocked" => {
                 Concept::BlockedAccess

@@ -60,6 +60,10 @@ enum Kind {
     /// Money, fines, permits, forms: a bare "urgent" or "SOS" anywhere in the message is
     /// about them, not about a danger.
     Admin,
+    /// The hazard word names an event, not what is happening ("since the flood", "the spring
+    /// flood", "l'aide aux inondés", "ruined in the flood"): disarms the hazards it overlaps,
+    /// and the "since" or "depuis" inside it is not an ongoing marker.
+    Event,
 }
 
 const fn hazard(
@@ -90,6 +94,8 @@ const FAIL_EN: &str = "out|down|off|broken|flashing|dead|blinking|knocked";
 const WATER: &str = "eau|water";
 const BILLING: &str = "facture|factures|facturation|facturee|=bill|=bills|billing|billed|invoice|invoices|taxe|taxes|tax|tarif|tarifs|rate|rates|frais|fee|fees|paiement|paiements|payment|payments|montant|amount|solde|balance|releve|statement|prelevement|charged|surcharge|augmentation|increase|hausse|kwh|consommation|consumption|abonnement|subscription|remboursement|refund|rebate|subvention|ristourne|estimation|estimated";
 const UTILITY: &str = "eau|water|electricite|electricity|electrique|electric|power|hydro|gaz|gas|energie|energy|chauffage|heating|aqueduc|egout|egouts|sewer|sewage|energir|utility|utilities|services";
+/// The names of events a message may refer to once they are over ("since the flood").
+const EVENT: &str = "flood|floods|flooding|inondation|inondations|blackout|blackouts|storm|storms|tempete|tempetes|verglas|evacuation|evacuations|earthquake|seisme|tremblement|incendie|fire|ouragan|hurricane|tornade|tornado|crue|crues|deluge";
 const FLOWING: &str = "bouillonne|bubbling|jaillit|jaillissait|gushing|spraying|pouring|pisse|gicle|jaillir|rushing|blowing|running|coule|sort|leaking|coming";
 
 /// The phrase table. Precision matters more than coverage here: the model catches what the
@@ -233,8 +239,10 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("landslide", &["landslide|mudslide"], 0),
     // Fire, explosion, animals, people at risk.
     hazard("fire", &["en|on", "feu|fire|flammes|flames"], 0),
+    hazard("fire", &["feu|fire|incendie|blaze|flammes|flames", "spreading|spread|spreads|propage|propager|repand|gagne|gagner|progresse"], 4),
+    hazard("fire", &["feu|fire|incendie", "au|at|on", "#num"], 0),
     hazard("explosion", &["explosion|explose|exploded|explode"], 0),
-    hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull|pit", "attaque|attaquent|attacking|attacked|mord|mordre|bite|bitten|biting"], 4),
+    hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull|pit", "attaque|attaquent|attacking|attacked|mord|mordre|mordu|mordue|bite|bit|bitten|biting"], 4),
     hazard("dangerous animal", &["=enrage|=enragee|rabid"], 0),
     hazard("dangerous animal", &["chien|chiens|dog|dogs|pitbull", "agressif|agressifs|aggressive|dangereux|dangerous"], 3),
     hazard("person hurt", &["quelqu|someone|somebody|enfant|enfants|child|kid|kids|personne|homme|femme|man|woman", "blesse|blessee|blesses|injured|=bleeding|=saigne|inconscient|unconscious"], 3),
@@ -273,6 +281,13 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("call for help", &["need|needs|besoin|faut", "rescue|rescued|secours|secouru|secourus|evacue|evacues|evacuation|evacuated|sauvetage"], 3),
     hazard("needs food or water", &["rien|nothing|pas|plus|no|without|sans|manque|manquons|manquent|out", "a|to|de|d|of", "manger|eat|boire|drink|nourriture|bouffe|food|provisions"], 1),
     hazard_unless("needs food or water", &["need|needs|besoin|manque|manquons|manquent|running", "food|nourriture|bouffe|provisions|vivres|eau|water|abri|shelter|tent|tente|couvertes|blankets|formula"], 3, "fountain|fountains|fontaine|fontaines|bill|bills|facture|meter|compteur|pressure|pression|chaude|hot|heater|permit|permis|bank|banque|truck|trucks|camion|boil|bouillir"),
+    hazard("person in danger", &["need|needs|besoin|faut|send|envoyez|envoyer", "boat|boats|bateau|bateaux|chaloupe|canot|zodiac|helicopter|helicoptere|ambulance"], 2),
+    hazard("without shelter", &["where|ou", "sleep|dormir|coucher", "tonight|soir|nuit"], 4),
+    hazard("without shelter", &["nowhere|nulle|aucun|aucune|no", "to|part|endroit|place|where", "sleep|dormir|stay|coucher"], 2),
+    hazard("without shelter", &["dehors|outside", "depuis|since", "evacuation|evacues|evacuated|fire|feu|incendie|inondation|flood"], 2),
+    hazard("flooding", &["maison|house|sous|basement|cave|garage|home|appartement|apartment|logement|chambre|room|rue|street|char|car|auto|voiture", "full|plein|pleine|remplie|rempli", "of|d|de", "water|eau"], 2),
+    hazard("medical equipment without power", &["oxygene|oxygen|concentrateur|concentrator|respirateur|respirator|dialyse|dialysis|cpap|ventilator|feeding|gavage|medical|medicale|medicales|medicaux", "battery|batterie|batteries|charge|charger|recharger|power|courant|electricite|electricity|plug|brancher"], 4),
+    hazard("medical equipment without power", &["charge|charger|recharger|plug|brancher|power|courant|battery|batterie", "oxygene|oxygen|concentrateur|concentrator|respirateur|respirator|dialyse|dialysis|cpap|ventilator|feeding|gavage|medical|medicale|medicales|medicaux"], 3),
     hazard("needs food or water", &["deshydrate|deshydrates|dehydrated|deshydratation|dehydration"], 0),
     hazard("without medication", &["sans|pas|plus|no|without|manque|manquons|ran|run|running|out|besoin|need|needs|finir|fini|finis", "medicaments|medication|medications|meds|medicine|insuline|insulin|pilules|pills|prescription|ordonnance|epipen|inhaler|inhalateur|pompe|puffer"], 3),
     phrase(Kind::Cue, "depends on medical equipment", &["oxygene|oxygen|concentrateur|concentrator|respirateur|respirator|dialyse|dialysis|cpap|ventilator"], 0),
@@ -332,6 +347,10 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Cue, "complaint as a question", &["a|has|ca|it", "pas|no|makes", "d|de|sense", "allure|sens|bon|sense"], 1),
     phrase(Kind::Cue, "complaint as a question", &["who|qui", "do|dois|faut", "i|je|tu|il", "have|appeler|call|parler|talk|need"], 2),
     phrase(Kind::Cue, "complaint as a question", &["is|anyone|quelqu|personne", "anyone|ever|going|un|va|gonna", "going|ever|venir|come|fix|reparer|repondre|answer|call|rappeler"], 2),
+    // Thanks and praise: information, however the event they thank for went.
+    phrase(Kind::Cue, "thanks or praise", &["merci|thanks|thank|thx|bravo|kudos|props|shoutout|shout|chapeau|felicitations|congrats|congratulations|remercier|remercie|remercions|reconnaissant|reconnaissante|grateful", "a|au|aux|to|pour|for|you|u|out|the|la|le|les|tous|toutes|everyone|all"], 0),
+    phrase(Kind::Cue, "thanks or praise", &["you|u|vous|they|ils|elles|yall", "rock|rocks|rule|heros|hero|heroes|champions|legends|legend|amazing|awesome|incredible|formidables|extraordinaires|geniaux|geniales|incroyables|anges|angels"], 2),
+    phrase(Kind::Cue, "thanks or praise", &["great|good|excellent|excellente|beau|bon|super|amazing|incroyable|awesome|fantastic|impeccable|wonderful", "job|work|travail|boulot|service|team|equipe|crew"], 1),
     // Administrative matters: a bare call for urgency is about them.
     phrase(Kind::Admin, "administrative matter", &["frais|fee|fees|fine|fined|amende|amendes|ticket|tickets|constat|constats|taxe|taxes|tax|payment|paiement|paye|payer|paid|pay|charge|charged|chargé|refund|rembourse|remboursement|permis|permit|permits|penalty|penalite|interets|interest|solde|balance|account|dossier|formulaire|form|forms|website|site|portail|inscription|registration|evaluation|assessment|reclamation|claim|facture|bill|bills|compte|impot|impots|owe|dois|doit"], 0),
     // An animal hurt or stuck is no danger to a person.
@@ -341,6 +360,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Figurative, "figurative", &["merci|thanks|thank|bravo", "enferme*|locking|trapping|bloquer|blocking"], 4),
     phrase(Kind::Figurative, "figurative", &["je|j|i|me|my|ma|mon|tete|head|budget|facture|factures|bill|bills|taxes|compte|comptes|prix|price|prices|couts|costs|patience|nerfs|nerves|tout|everything|cerveau|brain|coeur|heart|telephone|phone|boite|inbox|loyer|rent|tarif|tarifs|rates", "va|vais|vont|going|gonna|about|will|is|a|est|ont|have|has|just|m|sont|are|vient", "exploser|explode|exploded|explose|explosent|exploding|peter|pete"], 3),
     phrase(Kind::Figurative, "figurative", &["money|argent|cash|wallet|portefeuille|budget|taxes|fees|frais", "fire|feu|flammes|flames"], 3),
+    phrase(Kind::Figurative, "figurative", &["app|apps|application|site|website|update|team|equipe|crew|show|spectacle|deal|deals|sale|sales|soldes|prices|prix|market|marche|game|match|player|joueur|band|dj|chef|tracker|playlist|server|servers|serveur|serveurs", "fire|feu"], 4),
     phrase(Kind::Figurative, "figurative", &["hydro|facture|factures|taxes|compte|bill|bills|prix|ca|this|it|you|vous|ville|city", "va|vont|going|gonna|will|are|is", "me|nous|us|m", "tuer|kill|killing"], 1),
     phrase(Kind::Figurative, "figurative", &["bleeding|saigner|saigne|saignez|saignent", "us|me|nous|dry|a|blanc|les|taxpayers|contribuables"], 1),
     phrase(Kind::Figurative, "figurative", &["explosion|explose|exploded|skyrocketed|skyrocketing|flambee|flambe", "des|de|du|of|in|the", "prix|couts|cout|taxes|tarifs|facture|factures|bill|bills|price|prices|costs|rates|fees|frais|comptes|loyers|rent|taxe|tax|hausses"], 2),
@@ -362,6 +382,18 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Past, "past", &["autre", "jour"], 0),
     phrase(Kind::Past, "past", &["other", "day"], 0),
     phrase(Kind::Past, "past", &["monday|tuesday|wednesday|thursday|friday|saturday|sunday", "s"], 0),
+    // An event named rather than told: the model decides.
+    phrase(Kind::Event, "event", &["since|depuis|from|during|pendant|lors|after|apres|because|cause|about|concernant|suite|ruined|damaged|destroyed|lost|abime|abimes|abimee|abimees|endommage|endommages|endommagee|endommagees|perdu|perdus|detruit|detruits", EVENT], 3),
+    phrase(Kind::Event, "event", &[EVENT, "du|de|of|in|d", "printemps|spring|avril|april|mai|may|juin|june|juillet|july|#num|l|last|this"], 1),
+    phrase(Kind::Event, "event", &["spring|april|may|july|last|past|big|historic|historique|grosse|grande|derniere|dernier|#num", EVENT], 1),
+    phrase(Kind::Event, "event", &["les|aux|des|pour", "inondes|inondees|sinistres|evacues"], 0),
+    phrase(Kind::Event, "event", &["now|maintenant", "that|que|qu"], 0),
+    phrase(Kind::Event, "event", &["encombrants|debris|dechets|meubles|furniture|mud|boue|sacs|sandbags|poches|barricades|barrieres|cleanup|nettoyage|damage|dommages|degats", "de|du|des|from|of|d|after|apres|since|depuis", EVENT], 2),
+    phrase(Kind::Event, "event", &["sewer|backup|backups|refoulement|refoulements|flood|inondation|degats|damage|dommages|fire|incendie|feu", "claim|claims|reclamation|reclamations|indemnisation|indemnity|compensation|dedommagement"], 3),
+    phrase(Kind::Event, "event", &["claim|claims|reclamation|reclamations|indemnisation|compensation|dedommagement", "sewer|backup|refoulement|flood|inondation|degats|damage|dommages|fire|incendie|feu"], 4),
+    phrase(Kind::Event, "event", &["zone|zones|zonage|carte|cartes", "inondable|inondables|inondation|inondations"], 1),
+    phrase(Kind::Resolved, "resolved", &["flood|water|eau|crue|river|riviere|niveau", "went|gone|come|came|has|had|is", "down"], 1),
+    phrase(Kind::Resolved, "resolved", &["flood|water|eau|crue|riviere|river|niveau", "receded|baisse|retiree|retire|redescendu|redescendue|gone|over|finie|fini|terminee"], 2),
     // Resolved (unless asked: "is the water back?").
     phrase(Kind::Resolved, "resolved", &["est|a|ete|sont|ont|enfin|finalement", "revenu|revenue|revenus|revenues|retabli|retablie|retablis|retablies|repare|reparee|repares|reparees|resolu|resolue|regle|reglee|termine|terminee|leve|levee"], 1),
     phrase(Kind::Resolved, "resolved", &["been|was|were|got|has|have|finally|is|are", "restored|fixed|repaired|resolved|lifted"], 1),
@@ -403,6 +435,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::NotCurrent, "hypothetical", &["si|if", "jamais|ever"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["what", "if"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["si|if", "on|we|i|je|nous|you|vous|le|la|l|the|our|notre|nos|my|mon|ma", "perd|perdons|perdez|perdait|lose|loses|lost|manque|manquait|coupe|goes|tombe|tombait|saute|sautait"], 2),
+    phrase(Kind::NotCurrent, "hypothetical", &["si|if", "i|we|you|u|on|je|j|tu|vous|nous|ca|it|there|someone|quelqu|ever|jamais", "smell|smells|sens|sent|sentez|sentons|see|vois|voit|voyez|voyons|notice|remarque|remarquez|spot"], 2),
     phrase(Kind::NotCurrent, "hypothetical", &["hypothetically|hypothetiquement|hypothetique|hypothetical|theoriquement|theoretically"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["si", "un", "jour"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["if", "i|we|you|it|there|someone", "ever"], 0),
@@ -417,6 +450,8 @@ const DEFS: &[PhraseDef<Kind>] = &[
     // Going on now: overrides the kinds above.
     phrase(Kind::Ongoing, "ongoing", &["depuis|since|still|toujours|actuellement|presentement|currently|maintenant|now|urgent|urgence|emergency|vite|asap|secours|help|danger|dangereux|dangerous"], 0),
     phrase(Kind::Ongoing, "ongoing", &["en|right", "ce|now", "moment"], 0),
+    // "Un bris ou une coupure prévue?" asks about water that is off now.
+    phrase(Kind::Ongoing, "ongoing", &["bris|break|fuite|leak", "ou|or"], 1),
     phrase(Kind::Ongoing, "ongoing", &["ce|cet|this|a", "matin|soir|apres|morning|evening|afternoon"], 0),
     phrase(Kind::Ongoing, "ongoing", &["aujourdhui|today|tonight|tantot"], 0),
     phrase(Kind::Ongoing, "ongoing", &["vient|viens|just", "de|d"], 0),
@@ -526,6 +561,7 @@ impl RuleScratch {
             (Kind::Billing, "context:billing"),
             (Kind::Figurative, "context:figurative"),
             (Kind::Admin, "context:administrative"),
+            (Kind::Event, "context:event"),
         ] {
             if self.contexts.iter().any(|c| c.0 == kind) {
                 cue(name);
@@ -594,9 +630,10 @@ pub(crate) fn hazards(
     // "Le courant est-tu revenu?" asks whether it is over: the outage may well be going on.
     contexts.retain(|&(kind, a, _)| !(kind == Kind::Resolved && word(a).question));
     // The "depuis" of "depuis des semaines" dates a standing problem, not an ongoing one.
+    // So does the "since" of "since the flood", which names the event.
     let chronic: Vec<(usize, usize)> = contexts
         .iter()
-        .filter(|c| c.0 == Kind::Chronic)
+        .filter(|c| matches!(c.0, Kind::Chronic | Kind::Event))
         .map(|c| (c.1, c.2))
         .collect();
     contexts.retain(|&(kind, a, b)| {
@@ -651,7 +688,14 @@ pub(crate) fn hazards(
         }
         let s = word(start).sentence;
         let figurative = near.iter().find(|&&(kind, a, b)| {
-            matches!(kind, Kind::Figurative | Kind::Animal) && a <= end && b >= start
+            match kind {
+                Kind::Figurative | Kind::Animal => a <= end && b >= start,
+                // The event's name is the hazard's first word or follows the event's start
+                // ("since the flood"); a danger told before it stands ("dehors depuis
+                // l'évacuation").
+                Kind::Event => a <= start && b >= start,
+                _ => false,
+            }
         });
         // A bill makes its sentence no emergency, and its whole message no bare call for
         // urgency ("URGENT!!! ma facture d'eau a doublé").
@@ -665,10 +709,10 @@ pub(crate) fn hazards(
                 .map(|i| &billed[i])
         };
         let (disarmed_by, guard) = if let Some(&(kind, a, b)) = figurative {
-            let guard = if kind == Kind::Animal {
-                "about an animal"
-            } else {
-                "figurative"
+            let guard = match kind {
+                Kind::Animal => "about an animal",
+                Kind::Event => "names a past event",
+                _ => "figurative",
             };
             (Some(join(norm, a, b)), guard)
         } else if let Some(&(_, a, b)) = billing {
@@ -1032,5 +1076,75 @@ mod tests {
         assert!(armed("the street flooded three times this year").is_empty());
         assert!(armed("Y aura-t-il une coupure d'eau prévue demain?").is_empty());
         assert!(armed("scheduled power outage on Tuesday?").is_empty());
+    }
+
+    #[test]
+    fn an_event_named_once_it_is_over_raises_nothing() {
+        for text in [
+            "potholes all over Maple since the flood, please fill them",
+            "can I get a delay on my tax payment because of the flood",
+            "y'a tu une aide financière pour les inondés du printemps?",
+            "does the city pick up furniture ruined in the flood, which day?",
+            "still no answer on my sewer backup claim from the spring flood",
+            "toujours pas de nouvelles de ma réclamation pour le refoulement d'égout",
+            "where can I get a water test kit for my well now that the flood is gone",
+            "Les encombrants de l'inondation sont toujours sur le trottoir, merci de les enlever",
+        ] {
+            assert!(armed(text).is_empty(), "{text}: {:?}", found(text));
+        }
+        assert!(found("kept on hold during the blackout")
+            .iter()
+            .any(|h| h.reason().contains("names a past event")),);
+        // What is going on now still counts beside the event's name.
+        assert_eq!(
+            armed("l'eau rentre dans le sous-sol depuis la tempête"),
+            ["flooding"]
+        );
+        assert_eq!(
+            armed("pu de courant depuis la tempête, ma mère a 90 ans et on gèle"),
+            ["power outage", "vulnerable person without heat"]
+        );
+    }
+
+    #[test]
+    fn hazard_words_said_of_apps_or_in_case_of_are_not_current() {
+        assert!(armed("this app is on fire today, best budget tracker").is_empty());
+        assert!(armed("what's the number to call if I smell gas? for the fridge").is_empty());
+        assert!(armed("si jamais ça sent le gaz, j'appelle qui?").is_empty());
+        assert_eq!(armed("the shed is on fire"), ["fire"]);
+        assert_eq!(armed("ça sent le gaz dans ma rue"), ["gas leak"]);
+        assert_eq!(
+            armed("loose dog bit a little boy at the park, dog still there"),
+            ["dangerous animal"]
+        );
+    }
+
+    #[test]
+    fn dangers_told_without_hazard_words_are_found() {
+        for (text, topic) in [
+            ("fire at 410 Dufferin spreading to next house", "fire"),
+            (
+                "need a boat at 3 Fisher Lane 5 people, 1 pregnant",
+                "person in danger",
+            ),
+            (
+                "where can we sleep tonight our house is full of water",
+                "flooding",
+            ),
+            (
+                "son feeding pump battery almost dead, where can I charge it",
+                "medical equipment without power",
+            ),
+            (
+                "avez vous des couvertes on est dehors depuis l'évacuation avec les petits",
+                "without shelter",
+            ),
+            (
+                "y a pu d'eau dans le secteur, c'est tu un bris ou ben une coupure prevue?",
+                "no water",
+            ),
+        ] {
+            assert!(armed(text).contains(&topic), "{text}: {:?}", found(text));
+        }
     }
 }

@@ -165,7 +165,7 @@ fn pooled() {
         let (t, nll) = fit_temperature(&oof);
         println!("{name:<16} T={t:.2} NLL {nll:.4} ({:.0?})", start.elapsed());
         let thresholds = [
-            0.05f32, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12, 0.15, 0.2, 0.3, 0.5,
+            0.05f32, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.2, 0.25, 0.3, 0.5,
         ];
         // The variant's own thresholds first (NaN), then the curve.
         for threshold in [f32::NAN]

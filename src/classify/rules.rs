@@ -452,6 +452,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Ongoing, "ongoing", &["en|right", "ce|now", "moment"], 0),
     // "Un bris ou une coupure prévue?" asks about water that is off now.
     phrase(Kind::Ongoing, "ongoing", &["bris|break|fuite|leak", "ou|or"], 1),
+    phrase(Kind::Ongoing, "ongoing", &["ou|or", "bris|break|fuite|leak|accident|probleme|problem"], 3),
     phrase(Kind::Ongoing, "ongoing", &["ce|cet|this|a", "matin|soir|apres|morning|evening|afternoon"], 0),
     phrase(Kind::Ongoing, "ongoing", &["aujourdhui|today|tonight|tantot"], 0),
     phrase(Kind::Ongoing, "ongoing", &["vient|viens|just", "de|d"], 0),
@@ -1141,6 +1142,10 @@ mod tests {
             ),
             (
                 "y a pu d'eau dans le secteur, c'est tu un bris ou ben une coupure prevue?",
+                "no water",
+            ),
+            (
+                "ya tu une panne d'eau prévue sur Maguire ou c'est un bris?",
                 "no water",
             ),
         ] {

@@ -176,7 +176,9 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("flooding", &[WATER, "passe|going|running", "dessus|over|across"], 2),
     hazard("flooding", &[WATER, "genoux|knees|ankle|cheville|chevilles|taille|waist"], 4),
     hazard("flooding", &["pieds|pied|pouces|feet|foot|inches|metre", WATER], 2),
-    hazard("flooding", &["eau|water|sewage", "rentre|rentrer|entre|into|in|dans|coming|getting|get", "sous|basement|maison|maisons|house|houses|garage|douche|shower|porches|terrains|yards|cours"], 4),
+    hazard("flooding", &["eau|water|sewage", "rentre|rentrer|entre|into|in|dans|coming|getting|get", "sous|basement|maison|maisons|house|houses|garage|porches|terrains|yards|cours"], 4),
+    // Water in a shower is a shower; water coming up through its drain is a backup.
+    hazard("flooding", &["eau|water|sewage|egout|egouts", "remonte|remontent|coming|comes|backing|refoule|sort|sortent", "douche|shower|drain|renvoi|bain|tub"], 4),
     hazard("flooding", &["underwater|submerge|submergee|submerged"], 0),
     hazard("flooding", &["coince|coinces|stuck|trapped", "eau|water|riviere|river"], 6),
     // Power.
@@ -408,6 +410,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Chronic, "chronic", &["a|all", "l|the|year", "annee|year|round"], 0),
     phrase(Kind::Chronic, "chronic", &["jour|day", "et|and", "nuit|night"], 0),
     phrase(Kind::Chronic, "chronic", &["since", "spring|summer|fall|winter|autumn"], 1),
+    phrase(Kind::Chronic, "chronic", &["all|tout", "summer|winter|ete|hiver|year|annee|season|saison"], 1),
     phrase(Kind::Chronic, "chronic", &["de|tout|all", "l|the", "hiver|ete|winter|summer"], 0),
     phrase(Kind::Chronic, "chronic", &["chaque|every|tous|toutes", "jour|soir|nuit|semaine|fois|day|night|week|time|les|pluie|pluies|orage|orages|tempete|rain|storm|annee|year|matin|morning|hiver|winter|printemps|spring|ete|summer|automne|fall"], 1),
     phrase(Kind::Chronic, "chronic", &["always|constantly|constamment|continuellement|perpetually"], 0),
@@ -427,6 +430,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::NotCurrent, "planned", &["va|vont", "y", "avoir"], 0),
     phrase(Kind::NotCurrent, "planned", &["y", "aura|aurait"], 0),
     phrase(Kind::NotCurrent, "planned", &["will", "there", "be"], 0),
+    phrase(Kind::NotCurrent, "planned", &["will|va|vont|sera|seront", "be|etre|get|getting", "cut|coupe|coupee|coupees|coupes|interrompu|interrompue|interrompus|shut|ferme|fermee|fermees"], 1),
     phrase(Kind::NotCurrent, "planned", &["there", "going", "to", "be"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["en|in", "cas|case"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["que|quoi", "faire", "si|en|quand|lorsque|lors"], 0),
@@ -441,7 +445,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::NotCurrent, "hypothetical", &["if", "i|we|you|it|there|someone", "ever"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["prochaine|prochain|next", "fois|time|hiver|winter|ete|summer|year|annee|printemps|spring|automne|fall"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["un", "jour"], 0),
-    phrase(Kind::NotCurrent, "general question", &["=difference|=differences|generalement|habituellement|normalement|usually|generally|typically|=alertes|=alerts|=notifications|subscribe|abonner|inscrire|minscrire|carte|map|reclamation|reclamations|claim|claims|indemnisation|assurance|insurance|preparer|preparing|prepare|preparation|checklist|future|avance|ahead|volunteer|benevole|benevoles"], 0),
+    phrase(Kind::NotCurrent, "general question", &["reglement|reglements|reglementation|bylaw|bylaws|regulation|regulations|=difference|=differences|generalement|habituellement|normalement|usually|generally|typically|=alertes|=alerts|=notifications|subscribe|abonner|inscrire|minscrire|carte|map|reclamation|reclamations|claim|claims|indemnisation|assurance|insurance|preparer|preparing|prepare|preparation|checklist|future|avance|ahead|volunteer|benevole|benevoles"], 0),
     phrase(Kind::NotCurrent, "general question", &["sign", "up"], 0),
     phrase(Kind::NotCurrent, "general question", &["en|in", "general"], 0),
     phrase(Kind::NotCurrent, "hypothetical", &["what|quoi|que", "do|faire", "during|pendant|lors"], 2),
@@ -642,6 +646,17 @@ pub(crate) fn hazards(
             || !spans_near(&chronic, a.saturating_sub(reach), b)
                 .iter()
                 .any(|&(_, cb)| cb >= a)
+    });
+    // "Dangereux" in "chiens dangereux" names the hazard; it says nothing of when.
+    let hazards_found = &scratch.hazards;
+    contexts.retain(|&(kind, a, b)| {
+        kind != Kind::Ongoing
+            || a != b
+            || !matches!(
+                norm.token(a),
+                "danger" | "dangereux" | "dangereuse" | "dangerous"
+            )
+            || !hazards_found.iter().any(|&(_, hs, he)| hs <= a && a <= he)
     });
     let mut ongoing: Vec<u32> = contexts
         .iter()
@@ -1114,6 +1129,15 @@ mod tests {
         assert!(armed("si jamais ça sent le gaz, j'appelle qui?").is_empty());
         assert_eq!(armed("the shed is on fire"), ["fire"]);
         assert_eq!(armed("ça sent le gaz dans ma rue"), ["gas leak"]);
+        for text in [
+            "no hot water in the showers of the pool change rooms all summer",
+            "c quoi le règlement sur les chiens dangereux en général?",
+            "the notice says the water will be cut Thursday, is it all day?",
+            "l'eau va être coupée jeudi sur ma rue, c'est pour combien de temps?",
+        ] {
+            assert!(armed(text).is_empty(), "{text}: {:?}", found(text));
+        }
+        assert!(armed("l'eau d'égout remonte par le drain de la douche").contains(&"flooding"));
         assert_eq!(
             armed("loose dog bit a little boy at the park, dog still there"),
             ["dangerous animal"]

@@ -636,14 +636,14 @@ pub(crate) fn hazards(
     contexts.retain(|&(kind, a, _)| !(kind == Kind::Resolved && word(a).question));
     // The "depuis" of "depuis des semaines" dates a standing problem, not an ongoing one.
     // So does the "since" of "since the flood", which names the event.
-    let chronic: Vec<(usize, usize)> = contexts
+    let dating: Vec<(usize, usize)> = contexts
         .iter()
         .filter(|c| matches!(c.0, Kind::Chronic | Kind::Event))
         .map(|c| (c.1, c.2))
         .collect();
     contexts.retain(|&(kind, a, b)| {
         kind != Kind::Ongoing
-            || !spans_near(&chronic, a.saturating_sub(reach), b)
+            || !spans_near(&dating, a.saturating_sub(reach), b)
                 .iter()
                 .any(|&(_, cb)| cb >= a)
     });
@@ -703,7 +703,9 @@ pub(crate) fn hazards(
             continue;
         }
         let s = word(start).sentence;
-        let figurative = near.iter().find(|&&(kind, a, b)| {
+        // A figure of speech, an animal or an event's name the phrase belongs to: it says
+        // nothing of a danger to people now.
+        let aside = near.iter().find(|&&(kind, a, b)| {
             match kind {
                 Kind::Figurative | Kind::Animal => a <= end && b >= start,
                 // The event's name is the hazard's first word or follows the event's start
@@ -724,7 +726,7 @@ pub(crate) fn hazards(
                 .ok()
                 .map(|i| &billed[i])
         };
-        let (disarmed_by, guard) = if let Some(&(kind, a, b)) = figurative {
+        let (disarmed_by, guard) = if let Some(&(kind, a, b)) = aside {
             let guard = match kind {
                 Kind::Animal => "about an animal",
                 Kind::Event => "names a past event",
@@ -1110,7 +1112,7 @@ mod tests {
         }
         assert!(found("kept on hold during the blackout")
             .iter()
-            .any(|h| h.reason().contains("names a past event")),);
+            .any(|h| h.reason().contains("names a past event")));
         // What is going on now still counts beside the event's name.
         assert_eq!(
             armed("l'eau rentre dans le sous-sol depuis la tempête"),

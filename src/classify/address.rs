@@ -83,6 +83,8 @@ const AFTER_NAME: &[&str] = &[
 /// Words that join the parts of an address.
 const LINKING: &[&str] = &[
     "et",
+    "pis",
+    "puis",
     "and",
     "de",
     "des",
@@ -160,6 +162,7 @@ mod tests {
         assert!(lone("coin St-Joseph et de la Couronne"));
         assert!(lone("corner of Sources and Hymus"));
         assert!(lone("1234 rue Principale"));
+        assert!(lone("coin Maufils pis Seigneuriale"));
     }
 
     #[test]

@@ -695,6 +695,28 @@ mod tests {
     }
 
     #[test]
+    fn live_wires_raise_to_urgent_whatever_the_model_says() {
+        // The model read "every few seconds" as a standing problem; a branch on live lines is
+        // an electrocution and fire hazard however it is told.
+        for text in [
+            "branch resting on the lines at 78 Birch, flashing every few seconds",
+            "une branche accotée sur les fils devant le 112, ça fait des flashs",
+            "wire down across the sidewalk on Maple, kids walk there to school",
+        ] {
+            let c = classify(text);
+            assert_eq!(c.category, Category::Urgent, "{text}: {:?}", c.reasons);
+        }
+        // Over, or about the bill: not raised.
+        for text in [
+            "the branch that was on the lines last week was removed, thanks",
+            "who do I call to get a tree trimmed near the lines on my property? not urgent",
+        ] {
+            let c = classify(text);
+            assert_ne!(c.category, Category::Urgent, "{text}: {:?}", c.reasons);
+        }
+    }
+
+    #[test]
     fn a_complaint_about_a_past_outage_is_not_urgent() {
         let c = classify("La semaine passée on a eu une panne de courant de 10 heures, personne nous a avertis, c'est inacceptable");
         assert_eq!(c.category, Category::Complaint, "{:?}", c.reasons);

@@ -194,10 +194,10 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("power outage", &["pendant|during", "la|the", "panne|outage|blackout"], 0),
     hazard("power outage", &["rechauffement|warming", "centre|center|centres|halte"], 1),
     hazard("downed power line", &["fil|fils|cable|cables|ligne|lignes", "tombe|tombes|tombee|tombees|terre|sol|arrache|arraches|arrachees|pendent|pend|traine|trainent|nu|touchent"], 3),
-    hazard("downed power line", &["poteau|poteaux|transformateur|lampadaire", "tombe|tombes|casse|penche|arrache|feu|explose|couche|plie"], 3),
+    hazard("damaged pole", &["poteau|poteaux|transformateur|lampadaire", "tombe|tombes|casse|penche|arrache|feu|explose|couche|plie"], 3),
     hazard("downed power line", &["line|lines|wire|wires|cable|cables|pole", "down|fallen|fell|hanging|snapped|ground|dangling|lying|sparking|crackling|exposed"], 3),
     hazard("downed power line", &["downed|fallen|live", "line|lines|wire|wires|pole|poles|cable"], 2),
-    hazard("downed power line", &["fauche|hit|took|knocked", "poteau|pole|poles"], 3),
+    hazard("damaged pole", &["fauche|hit|took|knocked", "poteau|pole|poles"], 3),
     hazard("sparks", &["fil|fils|wire|wires|poteau|pole|transformateur|transformer|transfo", "etincelle*|spark*|flamme*|flame*|fume*|smok*|flashe"], 4),
     hazard("sparks", &["etincelle*|sparks|sparking|arcing"], 0),
     hazard("sparks", &["transfo|transformateur|transformer", "saute|blew|blown|explose|exploded|boom"], 3),
@@ -228,6 +228,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("fallen tree", &["arbre|arbres|tree|trees", "tombe|tombes|tombee|fell|fallen|down", "fil|fils|wire|wires|line|lines|maison|house|auto|char|car|rue|street|road|route"], 4),
     hazard("fallen tree", &["arbre|arbres|branche|branches|tree|trees|limb|limbs|branch", "travers|across|blocking|bloque|bloquent"], 4),
     hazard("fallen tree", &["arbre|branche|tree|branch|limb", "fils|wires|lines|line|cables"], 7),
+    hazard("tree on power lines", &["arbre|branche|tree|branch|limb", "on|sur|onto|touching|touche|touchent|resting|accote|accotee|appuye|appuyee|dans|into|against|across", "fils|wires|lines|line|cables"], 4),
     hazard_unless("fallen tree", &["arbre|branche|tree|branch|maple|limb", "penche|pend|hanging|leaning|craque|cracking|fendu|split"], 5, "up|phone|telephone|telephonique"),
     hazard("ice hazard", &["verglas|glace|glacee|glaces|patinoire|rink|icy|ice|freezing|glissant|verglacante", "tombe|tomber|tombent|fell|falling|glisse|glisses|slid|sliding|wiping|chute|fosse|ditch"], 10),
     hazard("ice hazard", &["rue|road|cote|hill|chemin|street|trottoir|trottoirs|sidewalk|sidewalks", "patinoire|skating|rink|glace|icy|glacee|glaces"], 6),
@@ -362,7 +363,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     phrase(Kind::Figurative, "figurative", &["merci|thanks|thank|bravo", "enferme*|locking|trapping|bloquer|blocking"], 4),
     phrase(Kind::Figurative, "figurative", &["je|j|i|me|my|ma|mon|tete|head|budget|facture|factures|bill|bills|taxes|compte|comptes|prix|price|prices|couts|costs|patience|nerfs|nerves|tout|everything|cerveau|brain|coeur|heart|telephone|phone|boite|inbox|loyer|rent|tarif|tarifs|rates", "va|vais|vont|going|gonna|about|will|is|a|est|ont|have|has|just|m|sont|are|vient", "exploser|explode|exploded|explose|explosent|exploding|peter|pete"], 3),
     phrase(Kind::Figurative, "figurative", &["money|argent|cash|wallet|portefeuille|budget|taxes|fees|frais", "fire|feu|flammes|flames"], 3),
-    phrase(Kind::Figurative, "figurative", &["app|apps|application|site|website|update|team|equipe|crew|show|spectacle|deal|deals|sale|sales|soldes|prices|prix|market|marche|game|match|player|joueur|band|dj|chef|tracker|playlist|server|servers|serveur|serveurs", "fire|feu"], 4),
+    phrase(Kind::Figurative, "figurative", &["app|apps|application|site|website|update|team|equipe|crew|show|spectacle|deal|deals|sale|sales|soldes|prices|prix|market|marche|game|match|player|joueur|band|dj|chef|tracker|playlist|server|servers|serveur|serveurs|inbox|phone|telephone|cell|dms|messagerie|notifications", "fire|feu"], 4),
     phrase(Kind::Figurative, "figurative", &["hydro|facture|factures|taxes|compte|bill|bills|prix|ca|this|it|you|vous|ville|city", "va|vont|going|gonna|will|are|is", "me|nous|us|m", "tuer|kill|killing"], 1),
     phrase(Kind::Figurative, "figurative", &["bleeding|saigner|saigne|saignez|saignent", "us|me|nous|dry|a|blanc|les|taxpayers|contribuables"], 1),
     phrase(Kind::Figurative, "figurative", &["explosion|explose|exploded|skyrocketed|skyrocketing|flambee|flambe", "des|de|du|of|in|the", "prix|couts|cout|taxes|tarifs|facture|factures|bill|bills|price|prices|costs|rates|fees|frais|comptes|loyers|rent|taxe|tax|hausses"], 2),
@@ -513,7 +514,8 @@ impl Hazard {
     }
 
     /// A hazard that is rarely said of anything else and harms whoever is there: gas, carbon
-    /// monoxide, smoke or fire, sewage or water coming into a home. When armed (not past,
+    /// monoxide, smoke or fire, sewage or water coming into a home, a live wire on the ground,
+    /// sparking, or under a tree or branch. When armed (not past,
     /// planned, billed or figurative) the safety net raises it whatever the model says,
     /// as it does a danger to a person.
     pub fn is_severe(&self) -> bool {
@@ -529,6 +531,9 @@ impl Hazard {
 /// The topics of [`Hazard::is_severe`].
 const SEVERE: &[&str] = &[
     "gas leak",
+    "downed power line",
+    "tree on power lines",
+    "sparks",
     "carbon monoxide",
     "sewer backup",
     "fire",
@@ -1127,6 +1132,9 @@ mod tests {
     #[test]
     fn hazard_words_said_of_apps_or_in_case_of_are_not_current() {
         assert!(armed("this app is on fire today, best budget tracker").is_empty());
+        assert!(
+            armed("my inbox is on fire, everyone on Lakeview asks about the potholes").is_empty()
+        );
         assert!(armed("what's the number to call if I smell gas? for the fridge").is_empty());
         assert!(armed("si jamais ça sent le gaz, j'appelle qui?").is_empty());
         assert_eq!(armed("the shed is on fire"), ["fire"]);

@@ -159,6 +159,20 @@ pub async fn run(
         anyhow::bail!("the store failed a write ({reason}); guichet stops so that it can be restarted once the disk is usable");
     }
     pipeline.store().flush()?;
+    // Once every handle is let go, sled writes its snapshot: the next command opens the store
+    // without replaying what this run wrote.
+    if let Some(dir) = pipeline.store().dir() {
+        drop(pipeline);
+        let started = std::time::Instant::now();
+        match Store::checkpoint(&dir) {
+            Ok(true) => tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "the store's snapshot is written"
+            ),
+            Ok(false) => tracing::debug!("the store is still held: its snapshot waits"),
+            Err(e) => tracing::warn!(error = %e, "the store's snapshot could not be written"),
+        }
+    }
     stopped_by
 }
 

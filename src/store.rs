@@ -94,6 +94,9 @@ pub enum StoreError {
 /// The page cache of [`Store::open`], as `store.cache_mb` defaults to.
 const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
+/// The page cache of [`Store::checkpoint`], which reads nothing but sled's own structures.
+const CHECKPOINT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// How long a group commit may take before the disk is deemed not to answer.
 const COMMIT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
@@ -309,6 +312,34 @@ impl Store {
                 source,
             })?;
         Self::from_db(db, Some(dir.to_path_buf()))
+    }
+
+    /// Has sled write its snapshot of the store in `dir`, which no handle may hold any more,
+    /// so that the next open reads the snapshot instead of replaying the log written since
+    /// the store was last opened (sled 0.34 writes its snapshot only at an open). Called once
+    /// a process that wrote has let its store go: the cost moves from the next command to
+    /// this stop. Returns whether it ran: a store still held (by a handle of this process that
+    /// outlived its task, or by another process) is left as it is.
+    ///
+    /// # Errors
+    /// sled could not read the store or write the snapshot.
+    pub fn checkpoint(dir: &Path) -> Result<bool> {
+        match sled::Config::new()
+            .path(dir)
+            .cache_capacity(CHECKPOINT_CACHE_BYTES)
+            .open()
+        {
+            Ok(db) => {
+                drop(db);
+                Ok(true)
+            }
+            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) if e.to_string().to_ascii_lowercase().contains("lock") => Ok(false),
+            Err(source) => Err(StoreError::Open {
+                path: dir.display().to_string(),
+                source,
+            }),
+        }
     }
 
     /// A store that lives in memory and disappears with the process (tests, `classify`).
@@ -1894,6 +1925,39 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert!(store.thread(first).unwrap().is_some());
         assert!(store.next_thread_id() > first);
+    }
+
+    #[test]
+    fn a_checkpoint_writes_the_snapshot_of_a_store_let_go_and_leaves_a_held_one_alone() {
+        let snapshots = |dir: &Path| -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("snap."))
+                .collect();
+            names.sort();
+            names
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let t = new_thread(&store, "a", Category::Urgent, at(0));
+        store.flush().unwrap();
+        let before = snapshots(dir.path());
+
+        // Held: nothing happens, and the store goes on.
+        assert!(!Store::checkpoint(dir.path()).unwrap());
+        assert_eq!(snapshots(dir.path()), before);
+        new_thread(&store, "b", Category::Info, at(1));
+        store.flush().unwrap();
+        drop(store);
+
+        // Let go: a snapshot that covers the writes since the open, and the same store.
+        assert!(Store::checkpoint(dir.path()).unwrap());
+        let after = snapshots(dir.path());
+        assert_ne!(after, before, "a new snapshot");
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.thread(t.id).unwrap().unwrap().id, t.id);
+        assert_eq!(store.all_threads().unwrap().len(), 2);
     }
 
     #[tokio::test]

@@ -164,7 +164,11 @@ pub async fn run(
     if let Some(dir) = pipeline.store().dir() {
         drop(pipeline);
         let started = std::time::Instant::now();
-        match Store::checkpoint(&dir) {
+        // sled replays the run's log here: off the async workers, as other store work is.
+        let checkpoint = tokio::task::spawn_blocking(move || Store::checkpoint(&dir))
+            .await
+            .unwrap_or(Ok(false));
+        match checkpoint {
             Ok(true) => tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "the store's snapshot is written"

@@ -426,85 +426,38 @@ fn train_svm(
     idf: &[f32],
 ) -> Model {
     let x = scaled_examples(ModelKind::LinearSvm, dim, data, idf);
+    let c = config.c.max(1e-6);
+    let epochs = config.epochs.max(1);
+    // One-vs-rest: the three binary problems share nothing but the examples, so each is
+    // solved on a thread of its own, as liblinear solves them one after the other.
+    let columns: Vec<(Vec<f32>, f32)> = std::thread::scope(|s| {
+        let x = &x;
+        let handles: Vec<_> = (0..N_CLASSES)
+            .map(|k| {
+                s.spawn(move || {
+                    let labels: Vec<(f32, f32)> = data
+                        .iter()
+                        .map(|(_, y)| {
+                            let cost = c * if k == *y { class_weight[*y] } else { 1.0 };
+                            (if k == *y { 1.0 } else { -1.0 }, 0.5 / cost)
+                        })
+                        .collect();
+                    train_svm_binary(x, &labels, dim, epochs)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an SVM thread panicked"))
+            .collect()
+    });
     let mut weights = vec![[0.0f32; N_CLASSES]; dim];
     let mut bias = [0.0f32; N_CLASSES];
-    // Dual variables, and the diagonal of the dual's Hessian: |x|² + 1 (bias) + 1 / (2 C).
-    let mut alpha = vec![[0.0f32; N_CLASSES]; data.len()];
-    let c = config.c.max(1e-6);
-    let diag: Vec<[f32; N_CLASSES]> = x
-        .iter()
-        .zip(data)
-        .map(|(x, (_, y))| {
-            let sq: f32 = x.iter().map(|(_, v)| v * v).sum::<f32>() + 1.0;
-            std::array::from_fn(|k| {
-                let cost = c * if k == *y { class_weight[*y] } else { 1.0 };
-                sq + 0.5 / cost
-            })
-        })
-        .collect();
-    let half_inv_cost: Vec<[f32; N_CLASSES]> = data
-        .iter()
-        .map(|(_, y)| {
-            std::array::from_fn(|k| 0.5 / (c * if k == *y { class_weight[*y] } else { 1.0 }))
-        })
-        .collect();
-    // Shrinking, as in liblinear: an example whose three dual variables are zero and whose
-    // gradients lie beyond the largest violation of the previous pass is left out of the
-    // following passes (it is far outside every margin). The last pass visits every example
-    // again, so none is left with a violation.
-    let mut active: Vec<usize> = (0..data.len()).collect();
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-    let mut bound = f32::INFINITY;
-    let epochs = config.epochs.max(1);
-    for epoch in 0..epochs {
-        if epoch + 1 == epochs {
-            active = (0..data.len()).collect();
-            bound = f32::INFINITY;
+    for (k, (column, b)) in columns.into_iter().enumerate() {
+        for (w, v) in weights.iter_mut().zip(column) {
+            w[k] = v;
         }
-        rng.shuffle(&mut active);
-        let mut largest_violation = 0.0f32;
-        let mut keep = Vec::with_capacity(active.len());
-        for &i in &active {
-            let xi = &x[i];
-            let mut z = bias;
-            for &(f, v) in xi {
-                for (z, w) in z.iter_mut().zip(&weights[f as usize]) {
-                    *z += v * w;
-                }
-            }
-            let mut delta = [0.0f32; N_CLASSES];
-            let mut removable = true;
-            for k in 0..N_CLASSES {
-                let y = if data[i].1 == k { 1.0 } else { -1.0 };
-                let a = alpha[i][k];
-                let g = y * z[k] - 1.0 + half_inv_cost[i][k] * a;
-                if a > 0.0 || g <= bound {
-                    removable = false;
-                }
-                let projected = if a > 0.0 { g } else { g.min(0.0) };
-                largest_violation = largest_violation.max(projected.abs());
-                if projected != 0.0 {
-                    let next = (a - g / diag[i][k]).max(0.0);
-                    alpha[i][k] = next;
-                    delta[k] = (next - a) * y;
-                }
-            }
-            if !removable {
-                keep.push(i);
-            }
-            if delta.iter().any(|&d| d != 0.0) {
-                for (b, d) in bias.iter_mut().zip(&delta) {
-                    *b += d;
-                }
-                for &(f, v) in xi {
-                    for (w, d) in weights[f as usize].iter_mut().zip(&delta) {
-                        *w += d * v;
-                    }
-                }
-            }
-        }
-        active = keep;
-        bound = largest_violation;
+        bias[k] = b;
     }
     Model {
         kind: ModelKind::LinearSvm,
@@ -514,6 +467,72 @@ fn train_svm(
         idf: idf.to_vec(),
         scoring: Vec::new(),
     }
+}
+
+/// Dual coordinate descent for one L2-loss linear SVM with a bias (liblinear's solver):
+/// `labels[i]` is example `i`'s sign and `1 / (2 C)` for it. Returns the weights and bias.
+fn train_svm_binary(
+    x: &[Vec<(u32, f32)>],
+    labels: &[(f32, f32)],
+    dim: usize,
+    epochs: u32,
+) -> (Vec<f32>, f32) {
+    let mut weights = vec![0.0f32; dim];
+    let mut bias = 0.0f32;
+    let mut alpha = vec![0.0f32; x.len()];
+    // The diagonal of the dual's Hessian: |x|² + 1 (bias) + 1 / (2 C).
+    let diag: Vec<f32> = x
+        .iter()
+        .zip(labels)
+        .map(|(x, (_, half_inv_cost))| {
+            x.iter().map(|(_, v)| v * v).sum::<f32>() + 1.0 + half_inv_cost
+        })
+        .collect();
+    // Shrinking, as in liblinear: an example whose dual variable is zero and whose gradient
+    // lies beyond the largest violation of the previous pass is left out of the following
+    // passes (it is far outside the margin). The last pass visits every example again, so
+    // none is left with a violation.
+    let mut active: Vec<usize> = (0..x.len()).collect();
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let mut bound = f32::INFINITY;
+    for epoch in 0..epochs {
+        if epoch + 1 == epochs {
+            active = (0..x.len()).collect();
+            bound = f32::INFINITY;
+        }
+        rng.shuffle(&mut active);
+        let mut largest_violation = 0.0f32;
+        let mut keep = Vec::with_capacity(active.len());
+        for &i in &active {
+            let xi = &x[i];
+            let (y, half_inv_cost) = labels[i];
+            let z = bias
+                + xi.iter()
+                    .map(|&(f, v)| v * weights[f as usize])
+                    .sum::<f32>();
+            let a = alpha[i];
+            let g = y * z - 1.0 + half_inv_cost * a;
+            if a > 0.0 || g <= bound {
+                keep.push(i);
+            }
+            let projected = if a > 0.0 { g } else { g.min(0.0) };
+            largest_violation = largest_violation.max(projected.abs());
+            if projected != 0.0 {
+                let next = (a - g / diag[i]).max(0.0);
+                alpha[i] = next;
+                let delta = (next - a) * y;
+                if delta != 0.0 {
+                    bias += delta;
+                    for &(f, v) in xi {
+                        weights[f as usize] += delta * v;
+                    }
+                }
+            }
+        }
+        active = keep;
+        bound = largest_violation;
+    }
+    (weights, bias)
 }
 
 fn train_naive_bayes(

@@ -79,7 +79,12 @@ pub(crate) struct PhraseTable<K> {
     starting_with: Vec<Vec<u16>>,
     words: u16,
     typos: bool,
+    /// Told apart from every other table compiled by this process, for [`Marks`]' memory.
+    id: usize,
 }
+
+/// The ids of compiled tables; 0 is no table.
+static TABLES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 /// The words of the table each token of a message matches, reused from one message to the
 /// next: token `i` matches `ids[starts[i]..starts[i + 1]]`.
@@ -89,7 +94,16 @@ pub(crate) struct Marks {
     starts: Vec<u32>,
     positions: Vec<usize>,
     next_start: Vec<usize>,
+    /// The words each token seen lately matched, so a token met again costs one lookup
+    /// instead of the prefix and one-typo scans: `memo_ids[a..b]` for `memo[token] = (a, b)`.
+    /// Valid for the table whose id is `memo_table` only; emptied when it grows past [`MEMO_TOKENS`].
+    memo: HashMap<Box<str>, (u32, u32), FastHash>,
+    memo_ids: Vec<u16>,
+    memo_table: usize,
 }
+
+/// Tokens a [`Marks`] remembers before it starts afresh (about a megabyte at most).
+const MEMO_TOKENS: usize = 16_384;
 
 impl Marks {
     fn len(&self) -> usize {
@@ -123,6 +137,7 @@ impl<K: Copy> PhraseTable<K> {
             starting_with: Vec::new(),
             words: 1,
             typos,
+            id: TABLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         // Intern every form first so that all sets have their final size.
         let mut ids: Vec<(Vec<Vec<u16>>, Vec<u16>)> = Vec::with_capacity(defs.len());
@@ -226,8 +241,26 @@ impl<K: Copy> PhraseTable<K> {
         marks.ids.clear();
         marks.starts.clear();
         marks.starts.push(0);
+        if marks.memo_table != self.id || marks.memo.len() >= MEMO_TOKENS {
+            marks.memo.clear();
+            marks.memo_ids.clear();
+            marks.memo_table = self.id;
+        }
         for i in 0..norm.len() {
-            self.token_ids(norm.token(i), &mut marks.ids);
+            let token = norm.token(i);
+            if let Some(&(a, b)) = marks.memo.get(token) {
+                marks
+                    .ids
+                    .extend_from_slice(&marks.memo_ids[a as usize..b as usize]);
+            } else {
+                let from = marks.ids.len();
+                self.token_ids(token, &mut marks.ids);
+                let a = marks.memo_ids.len() as u32;
+                marks.memo_ids.extend_from_slice(&marks.ids[from..]);
+                marks
+                    .memo
+                    .insert(token.into(), (a, marks.memo_ids.len() as u32));
+            }
             marks.starts.push(marks.ids.len() as u32);
         }
         !marks.ids.is_empty()
@@ -403,6 +436,36 @@ mod tests {
         assert_eq!(found("the breaker tripped"), Vec::<&str>::new());
         assert_eq!(found("someone tripped"), ["stuck"]);
         assert_eq!(found("someone trapped"), ["stuck", "trapped"]);
+    }
+
+    #[test]
+    fn marks_kept_from_message_to_message_answer_for_the_table_at_hand() {
+        const NO_TYPOS: &[PhraseDef<u8>] = &[phrase(1, "smell", &["odeur"], 0)];
+        let (typos, exact) = (
+            PhraseTable::compile(DEFS, true),
+            PhraseTable::compile(NO_TYPOS, false),
+        );
+        let mut marks = Marks::default();
+        let mut found = |table: &PhraseTable<u8>, text: &str| {
+            let mut seg = Segmented::default();
+            let mut norm = Normalized::default();
+            segment(text, &mut seg);
+            normalize_words(&seg, &mut norm);
+            table.mark(&norm, &mut marks);
+            let mut out = Vec::new();
+            table.find(&mut marks, |p, _| out.push(p.topic));
+            out
+        };
+        // The same words, remembered by one table, then looked up in another, then again.
+        assert_eq!(found(&typos, "oduer de gaz"), ["gas"]);
+        assert_eq!(found(&exact, "oduer de gaz"), Vec::<&str>::new());
+        assert_eq!(found(&exact, "odeur de gaz"), ["smell"]);
+        assert_eq!(found(&exact, "pas d'eau"), Vec::<&str>::new());
+        assert_eq!(
+            found(&typos, "pas d'eau, oduer de gaz"),
+            ["no water", "gas"]
+        );
+        assert_eq!(found(&typos, "pas d'eau"), ["no water"]);
     }
 
     #[test]

@@ -45,7 +45,10 @@ DEFAULT_TRAIN = [p for p in (CORPUS / "train.jsonl", CORPUS / "supplement.jsonl"
                                CORPUS / "realistic4.jsonl", CORPUS / "realistic5.jsonl",
                                CORPUS / "fresh2.jsonl",
                                CORPUS / "fresh3.jsonl", CORPUS / "fresh4.jsonl",
-                               CORPUS / "fresh5.jsonl", CORPUS / "fresh6.jsonl")
+                               CORPUS / "fresh5.jsonl", CORPUS / "fresh6.jsonl",
+                               CORPUS / "fresh7.jsonl", CORPUS / "fresh8.jsonl",
+                               CORPUS / "fresh9.jsonl", CORPUS / "fresh10.jsonl",
+                               CORPUS / "fresh11.jsonl")
                  if p.exists()]
 GUICHET = Path(__file__).resolve().parent.parent / "target" / "release" / "guichet"
 

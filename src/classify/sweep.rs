@@ -1,6 +1,6 @@
 //! Model selection by cross-validation: each variant of [`Options`] named in `GUICHET_SWEEP`
-//! is scored by 5-fold cross-validation of the built-in corpus (which holds the two former
-//! development sets, `fresh2.jsonl` and `fresh3.jsonl`, reported apart as "dev"): the
+//! is scored by 5-fold cross-validation of the built-in corpus (which holds the fresh sets
+//! already scored and read, `fresh2.jsonl` to `fresh11.jsonl`, reported apart as "dev"): the
 //! temperature is fitted on the out-of-fold logits, then the whole decision (model,
 //! threshold, safety net) is scored at each urgent threshold. Variants are
 //! `name:key=value,key=value` separated by `;`, e.g.
@@ -83,6 +83,11 @@ fn development_count() -> usize {
         corpus::FRESH_4,
         corpus::FRESH_5,
         corpus::FRESH_6,
+        corpus::FRESH_7,
+        corpus::FRESH_8,
+        corpus::FRESH_9,
+        corpus::FRESH_10,
+        corpus::FRESH_11,
     ]
     .into_iter()
     .map(|f| corpus::parse_lenient(f).len())

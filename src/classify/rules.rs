@@ -200,7 +200,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("damaged pole", &["fauche|hit|took|knocked", "poteau|pole|poles"], 3),
     hazard("sparks", &["fil|fils|wire|wires|poteau|pole|transformateur|transformer|transfo", "etincelle*|spark*|flamme*|flame*|fume*|smok*|flashe"], 4),
     hazard("sparks", &["etincelle*|sparks|sparking|arcing"], 0),
-    hazard("sparks", &["transfo|transformateur|transformer", "saute|blew|blown|explose|exploded|boom"], 3),
+    hazard("sparks", &["transfo|transformateur|transformer", "saute|blew|blow|blows|blowing|blown|explose|exploded|boom"], 3),
     hazard("smoke", &["fumee|smoke", "egout|egouts|manhole|manholes|bouche|regard|transfo|transformer|poteau|pole"], 5),
     // Roads and structures.
     hazard_unless("traffic lights out", &["feux|feu|signaux", FAIL_FR], 7, "pietons|pieton|bouton"),
@@ -302,6 +302,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     hazard("ambulance cannot reach", &["ambulance|ambulances|ambulancier*|paramedic*|pompier*|firefight*|firetruck|firetrucks|secours", "pas|not|no|plus|t|cant|cannot|couldn|won|wont|unable|incapable|impossible|jamais|never", "passer|pass|through|acceder|access|reach|rendre|rentrer|entrer|get|arriver|monter|come|venir|approcher|tourner|turn|in"], 3),
     hazard("ambulance cannot reach", &["fire|ems|emergency", "truck|trucks|engine|engines|crew|crews|vehicle|vehicles", "not|no|t|cant|cannot|couldn|won|wont|unable|never", "pass|through|access|reach|get|come|approach|turn|in"], 3),
     hazard("ambulance cannot reach", &["ambulance|ambulances|ambulancier*|paramedic*|pompier*|firefight*|firetruck|firetrucks|secours", "bloque|bloquee|bloquees|blocked|block|stuck|prise|pris|coince*|enlise*"], 3),
+    hazard("ambulance cannot reach", &["ambulance|ambulances|ambulancier*|paramedic*|pompier*|firefight*", "walk|walking|foot|pied|pieds|carry|carrying|carried|portent|porter|transporter|transportent"], 4),
     phrase(Kind::Cue, "cannot get out", &["peut|peux|pouvons|peuvent|pouvait|capable|arrive|arrivons|reussi|cant|cannot|can|couldn|unable", "pas|plus|meme|t|not|to", "sortir|leave|partir|quitter|evacuer|evacuate"], 2),
     phrase(Kind::Cue, "cannot get out", &["no|aucune|aucun|pas|plus", "way|moyen|issue|sortie", "out|sortir|de"], 1),
     hazard("cannot get out", &["coince*|pris|prise|trapped|stuck|bloque*|enferme*|prisonnier*", "chez|inside|dedans|interieur|home|maison|house|appartement|apartment|logement|etage|floor"], 3),
@@ -316,6 +317,7 @@ const DEFS: &[PhraseDef<Kind>] = &[
     // Outages told as a situation.
     hazard_unless("in the dark", &["dans|in", "le|the", "noir|dark"], 0, "sur|about|info|information|informations|nouvelles|news"),
     hazard("in the dark", &["noir|dark", "total|complet|partout|everywhere|whole|tout|toute"], 1),
+    hazard("in the dark", &["whole|entire|toute|tout", "rue|street|neighbourhood|neighborhood|quartier|block|maisons|houses|homes|secteur|area|building|immeuble|bloc|village|town|ville", "dark|noir|noire|noirs|noires"], 3),
     hazard("power outage", &["lights", "went", "out"], 0),
     hazard("power outage", &["tout", "est|a", "eteint|noir|dark|saute"], 0),
     hazard_unless("outage in several homes", &["maisons|homes|houses|logements|foyers|residences|secteur|quartier|neighbourhood|neighborhood|block|rue|street|building|immeuble|portes|doors", "sans|without|no|pas|plus", "courant|electricite|power|electricity|eau|water|chauffage|heat|hydro"], 3, "chaude|chaudes|hot|cold|froide|pressure|pression|bill|bills"),
@@ -527,6 +529,9 @@ impl Hazard {
         Concept::of_topic(self.topic)
     }
 }
+
+/// The topics of a wire that may be live: a standing or recurring one is a danger now.
+const LIVE_WIRE: &[&str] = &["downed power line", "tree on power lines", "sparks"];
 
 /// The topics of [`Hazard::is_severe`].
 const SEVERE: &[&str] = &[
@@ -750,10 +755,11 @@ pub(crate) fn hazards(
             )
             .iter()
             .find(|&&(kind, a, b)| {
-                matches!(
-                    kind,
-                    Kind::Past | Kind::Resolved | Kind::Chronic | Kind::NotCurrent
-                ) && b + CONTEXT_REACH >= start
+                // A live wire that sparks "every time the wind gusts", or "for weeks", is
+                // live now: only the past, the resolved and the hypothetical disarm it.
+                let chronic = kind == Kind::Chronic && !LIVE_WIRE.contains(&topic);
+                (chronic || matches!(kind, Kind::Past | Kind::Resolved | Kind::NotCurrent))
+                    && b + CONTEXT_REACH >= start
                     && word(a).sentence == s
             })
             .map(|&(_, a, b)| join(norm, a, b))
@@ -984,6 +990,26 @@ mod tests {
     }
 
     #[test]
+    fn a_wire_that_sparks_again_and_again_is_live_now() {
+        assert_eq!(
+            armed("every time the wind blows the wires on Elm throw sparks"),
+            ["sparks"]
+        );
+        assert_eq!(
+            armed("les fils font des étincelles chaque fois qu'il vente"),
+            ["sparks"]
+        );
+        assert_eq!(
+            armed("there's a wire hanging down from the pole for 2 weeks now"),
+            ["downed power line"]
+        );
+        // A flood that comes back with every storm is a standing problem, not one now.
+        assert!(armed("every time it rains the street is flooded").is_empty());
+        // The past and the hypothetical still disarm a wire.
+        assert!(armed("a wire was sparking on our street last week").is_empty());
+    }
+
+    #[test]
     fn a_past_outage_is_skipped() {
         assert!(armed("La semaine passée on a eu une panne de courant de 10 heures").is_empty());
         assert!(armed("Hier on a eu une panne d'électricité, c'est inacceptable").is_empty());
@@ -1052,6 +1078,19 @@ mod tests {
                 "chemical smell",
             ),
             ("on est dans le noir depuis 19h, 6 maisons", "in the dark"),
+            (
+                "the whole of Rue Dufferin is dark since 8pm, what happened",
+                "in the dark",
+            ),
+            ("fridge dead, furnace dead, whole block dark", "in the dark"),
+            (
+                "les ambulanciers transportent ma mère à pied jusqu'au coin",
+                "ambulance cannot reach",
+            ),
+            (
+                "we heard the transformer blow and the street has nothing now",
+                "sparks",
+            ),
         ] {
             assert!(armed(text).contains(&topic), "{text}: {:?}", found(text));
         }
@@ -1066,6 +1105,8 @@ mod tests {
             "je vais exploser si mon compte de taxes augmente encore",
             "I'm dying of boredom waiting on hold for 2 hours",
             "vous nous laissez dans le noir sur les travaux",
+            "la rue est noire le soir depuis que le lampadaire est brûlé",
+            "our street is dark at night, the streetlight's been out for weeks",
             "we got flooded with flyers again",
             "my car alarm keeps going off when the plow passes",
         ] {

@@ -415,9 +415,8 @@ fn scaled_examples(
 
 /// L2-regularised squared-hinge SVMs, one per category against the others, by dual
 /// coordinate descent (Hsieh et al., 2008, the solver of liblinear and scikit-learn's
-/// `LinearSVC`). The three machines are trained side by side, one pass over the examples
-/// updating all three, so each example's features are read once per pass. The bias is a
-/// constant feature of value 1, penalised like the others (as liblinear does).
+/// `LinearSVC`), each on a thread of its own. The bias is a constant feature of value 1,
+/// penalised like the others (as liblinear does).
 fn train_svm(
     config: &ModelConfig,
     dim: usize,
@@ -425,7 +424,7 @@ fn train_svm(
     class_weight: &[f32; N_CLASSES],
     idf: &[f32],
 ) -> Model {
-    let x = scaled_examples(ModelKind::LinearSvm, dim, data, idf);
+    let x = Rows::from(scaled_examples(ModelKind::LinearSvm, dim, data, idf));
     let c = config.c.max(1e-6);
     let epochs = config.epochs.max(1);
     // One-vs-rest: the three binary problems share nothing but the examples, so each is
@@ -469,23 +468,48 @@ fn train_svm(
     }
 }
 
+/// Examples as rows of (feature, value) pairs in one contiguous table, so a pass reads
+/// memory in order instead of chasing one allocation per example.
+struct Rows {
+    entries: Vec<(u32, f32)>,
+    /// Row `i` is `entries[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn row(&self, i: usize) -> &[(u32, f32)] {
+        &self.entries[self.starts[i]..self.starts[i + 1]]
+    }
+}
+
+impl From<Vec<Vec<(u32, f32)>>> for Rows {
+    fn from(rows: Vec<Vec<(u32, f32)>>) -> Rows {
+        let mut starts = Vec::with_capacity(rows.len() + 1);
+        starts.push(0);
+        let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+        for row in rows {
+            entries.extend(row);
+            starts.push(entries.len());
+        }
+        Rows { entries, starts }
+    }
+}
+
 /// Dual coordinate descent for one L2-loss linear SVM with a bias (liblinear's solver):
 /// `labels[i]` is example `i`'s sign and `1 / (2 C)` for it. Returns the weights and bias.
-fn train_svm_binary(
-    x: &[Vec<(u32, f32)>],
-    labels: &[(f32, f32)],
-    dim: usize,
-    epochs: u32,
-) -> (Vec<f32>, f32) {
+fn train_svm_binary(x: &Rows, labels: &[(f32, f32)], dim: usize, epochs: u32) -> (Vec<f32>, f32) {
     let mut weights = vec![0.0f32; dim];
     let mut bias = 0.0f32;
     let mut alpha = vec![0.0f32; x.len()];
     // The diagonal of the dual's Hessian: |x|² + 1 (bias) + 1 / (2 C).
-    let diag: Vec<f32> = x
-        .iter()
+    let diag: Vec<f32> = (0..x.len())
         .zip(labels)
-        .map(|(x, (_, half_inv_cost))| {
-            x.iter().map(|(_, v)| v * v).sum::<f32>() + 1.0 + half_inv_cost
+        .map(|(i, (_, half_inv_cost))| {
+            x.row(i).iter().map(|(_, v)| v * v).sum::<f32>() + 1.0 + half_inv_cost
         })
         .collect();
     // Shrinking, as in liblinear: an example whose dual variable is zero and whose gradient
@@ -504,7 +528,7 @@ fn train_svm_binary(
         let mut largest_violation = 0.0f32;
         let mut keep = Vec::with_capacity(active.len());
         for &i in &active {
-            let xi = &x[i];
+            let xi = x.row(i);
             let (y, half_inv_cost) = labels[i];
             let z = bias
                 + xi.iter()

@@ -393,24 +393,23 @@ fn sgd(
 }
 
 /// Each example's features scaled as the model will score them: inverse document frequency,
-/// then unit length.
-fn scaled_examples(
-    kind: ModelKind,
-    dim: usize,
-    data: &[(Features, usize)],
-    idf: &[f32],
-) -> Vec<Vec<(u32, f32)>> {
-    data.iter()
-        .map(|(x, _)| {
-            let scale = scale(kind, 1.0, idf, x);
+/// then unit length; one row an example.
+fn scaled_examples(kind: ModelKind, dim: usize, data: &[(Features, usize)], idf: &[f32]) -> Rows {
+    let mut starts = Vec::with_capacity(data.len() + 1);
+    starts.push(0);
+    let mut entries = Vec::with_capacity(data.iter().map(|(x, _)| x.index.len()).sum());
+    for (x, _) in data {
+        let scale = scale(kind, 1.0, idf, x);
+        entries.extend(
             x.index
                 .iter()
                 .zip(&x.value)
                 .filter(|(&f, _)| (f as usize) < dim)
-                .map(|(&f, &value)| (f, scale * value * Model::weight_of(idf, f)))
-                .collect()
-        })
-        .collect()
+                .map(|(&f, &value)| (f, scale * value * Model::weight_of(idf, f))),
+        );
+        starts.push(entries.len());
+    }
+    Rows { entries, starts }
 }
 
 /// L2-regularised squared-hinge SVMs, one per category against the others, by dual
@@ -424,7 +423,7 @@ fn train_svm(
     class_weight: &[f32; N_CLASSES],
     idf: &[f32],
 ) -> Model {
-    let x = Rows::from(scaled_examples(ModelKind::LinearSvm, dim, data, idf));
+    let x = scaled_examples(ModelKind::LinearSvm, dim, data, idf);
     let c = config.c.max(1e-6);
     let epochs = config.epochs.max(1);
     // One-vs-rest: the three binary problems share nothing but the examples, so each is
@@ -483,19 +482,6 @@ impl Rows {
 
     fn row(&self, i: usize) -> &[(u32, f32)] {
         &self.entries[self.starts[i]..self.starts[i + 1]]
-    }
-}
-
-impl From<Vec<Vec<(u32, f32)>>> for Rows {
-    fn from(rows: Vec<Vec<(u32, f32)>>) -> Rows {
-        let mut starts = Vec::with_capacity(rows.len() + 1);
-        starts.push(0);
-        let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-        for row in rows {
-            entries.extend(row);
-            starts.push(entries.len());
-        }
-        Rows { entries, starts }
     }
 }
 
